@@ -1,0 +1,43 @@
+"""kerastorch: write Keras, run PyTorch.
+
+Keras's ``Sequential`` API, layers and training loop, where every model is an ordinary
+``torch.nn.Module``.
+
+Example:
+    >>> import kerastorch as keras
+    >>> from kerastorch.layers import LSTM, Dense
+    >>> model = keras.Sequential([keras.Input((None, 5)), LSTM(8), Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+"""
+
+from kerastorch import (
+    activations,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    utils,
+)
+from kerastorch.layers import Input
+from kerastorch.models import Model, Sequential
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Input",
+    "Model",
+    "Sequential",
+    "__version__",
+    "activations",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "utils",
+]

@@ -1,0 +1,313 @@
+"""Recurrent layers: LSTM.
+
+NOTE [recurrent execution paths]
+    A recurrent layer with its default activations and no ``recurrent_dropout`` runs on torch's
+    fused kernel (``nn.LSTM``), with Keras's input dropout applied as one mask per sequence (the
+    mask Keras draws once per call and reuses at every step). Any other activation, or
+    ``recurrent_dropout > 0``, runs a step-by-step loop over the same weights: slower, never a
+    different result.
+
+NOTE [one bias per gate]
+    Keras has one bias per gate; torch's LSTM adds two (``bias_ih`` + ``bias_hh``). Training both
+    would double the bias's learning rate and change the parameter count, so ``bias_hh_l0`` is
+    replaced by a zero buffer: it stays in ``state_dict`` (a plain ``nn.LSTM`` loads it) but is not
+    a parameter, so optimizers never see it and parameter counts equal Keras's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from kerastorch import activations, initializers
+from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate
+from kerastorch.layers.core import (
+    ActivationArg,
+    InitializerArg,
+    activation_config,
+    check_last_dim,
+    initializer_config,
+)
+
+__all__ = ["LSTM"]
+
+
+class RecurrentLayer(Layer):
+    """What every Keras recurrent layer shares: the output flags, dropout, ``go_backwards``.
+
+    Subclasses define ``build`` and ``run(inputs, initial_state, training) -> (outputs, states)``
+    where ``outputs`` is ``(batch, timesteps, units)`` in processing order and ``states`` the
+    final states.
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.units = check_positive_int(self.describe(), "units", units)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        if stateful:
+            raise NotImplementedError(f"{self.describe()}: stateful=True is not supported yet.")
+        self.stateful = False
+        self.unroll = bool(unroll)  # accepted for Keras compatibility; the fused kernel is used
+        self.dropout = check_rate(self.describe(), "dropout", dropout)
+        self.recurrent_dropout = check_rate(self.describe(), "recurrent_dropout", recurrent_dropout)
+
+    def can_build(self, input_shape: Shape) -> bool:
+        self.check_rank(len(input_shape), input_shape)
+        return input_shape[-1] is not None
+
+    def check_rank(self, ndim: int, shape: Any) -> None:
+        if ndim != 3:
+            hint = ""
+            if ndim == 2:
+                hint = (
+                    " For one feature per timestep, reshape x to (batch, timesteps, 1), e.g. "
+                    "x[..., None]; for one timestep per sample, x[:, None, :]."
+                )
+            raise ValueError(
+                f"{self.describe()} expects input of shape (batch, timesteps, features), "
+                f"received an input of rank {ndim} with shape {tuple(shape)}.{hint}"
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
+        batch, timesteps = input_shape[0], input_shape[1]
+        output = (batch, timesteps, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [output] + [(batch, self.units)] * self.num_states
+        return output
+
+    num_states = 1
+
+    def input_dropout_mask(self, inputs: torch.Tensor, training: bool) -> torch.Tensor | None:
+        """Keras's input dropout: one mask per sequence, reused at every timestep."""
+        if not training or self.dropout == 0.0:
+            return None
+        keep = 1.0 - self.dropout
+        shape = (inputs.shape[0], 1, inputs.shape[2])
+        return torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(keep) / keep
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        training: bool | None = None,
+        initial_state: list[torch.Tensor] | None = None,
+    ):
+        self.check_rank(inputs.dim(), inputs.shape)
+        check_last_dim(self, inputs, self.input_dim, "features per timestep")
+        if mask is not None:
+            raise NotImplementedError(f"{self.describe()}: masked inputs are not supported yet.")
+        training = self.is_training(training)
+        if self.go_backwards:
+            inputs = inputs.flip(1)
+        outputs, states = self.run(inputs, initial_state, training)
+        output = outputs if self.return_sequences else outputs[:, -1]
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
+        return mask if self.return_sequences else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
+
+
+class LSTM(RecurrentLayer):
+    """Long Short-Term Memory layer, with Keras's arguments, defaults and weight layout.
+
+    Input is ``(batch, timesteps, features)``, as in Keras (what torch calls ``batch_first``); the
+    number of features is inferred from the first input, and the number of timesteps may change
+    from batch to batch. Runs on ``nn.LSTM`` (see NOTE [recurrent execution paths]).
+
+    Args:
+        units: Size of the hidden state and of the output.
+        activation: Cell and output activation (``tanh``).
+        recurrent_activation: Gate activation (``sigmoid``).
+        use_bias: Whether the gates have a bias (one per gate, as in Keras).
+        kernel_initializer: Initializer of the ``(features, 4 * units)`` input kernel.
+        recurrent_initializer: Initializer of the ``(units, 4 * units)`` recurrent kernel.
+        bias_initializer: Initializer of the ``(4 * units,)`` bias.
+        unit_forget_bias: Add 1 to the forget gate's bias at initialization.
+        dropout: Fraction of the input features dropped in training.
+        recurrent_dropout: Fraction of the recurrent state dropped in training (step-by-step path).
+        return_sequences: Return the output of every timestep ``(batch, timesteps, units)``
+            instead of the last one ``(batch, units)``.
+        return_state: Also return the final hidden and cell states: ``[output, h, c]``.
+        go_backwards: Process the sequence from its end; with ``return_sequences`` the outputs are
+            returned in that reversed order, as Keras does.
+
+    Example:
+        >>> lstm = LSTM(8, return_sequences=True)
+        >>> lstm(torch.randn(4, 10, 3)).shape
+        torch.Size([4, 10, 8])
+        >>> output, h, c = LSTM(8, return_state=True)(torch.randn(4, 10, 3))
+        >>> bool((output == h).all())
+        True
+    """
+
+    num_states = 2
+
+    def __init__(
+        self,
+        units: int,
+        activation: ActivationArg = "tanh",
+        recurrent_activation: ActivationArg = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: InitializerArg = "glorot_uniform",
+        recurrent_initializer: InitializerArg = "orthogonal",
+        bias_initializer: InitializerArg = "zeros",
+        unit_forget_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            units,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            **kwargs,
+        )
+        self.activation_arg, self.recurrent_activation_arg = activation, recurrent_activation
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.initializer_args = {
+            "kernel_initializer": kernel_initializer,
+            "recurrent_initializer": recurrent_initializer,
+            "bias_initializer": bias_initializer,
+        }
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.fused = (
+            activation_config(activation) == "tanh"
+            and activation_config(recurrent_activation) == "sigmoid"
+            and self.recurrent_dropout == 0.0
+        )
+
+    @property
+    def input_dim(self) -> int:
+        return self.lstm.input_size
+
+    def build(self, input_shape: Shape) -> None:
+        features, units = input_shape[-1], self.units
+        self.lstm = nn.LSTM(features, units, batch_first=True, bias=self.use_bias)
+        # NOTE [one bias per gate]: the hidden-to-hidden bias becomes a constant zero buffer.
+        if self.use_bias:
+            del self.lstm.bias_hh_l0
+            self.lstm.register_buffer("bias_hh_l0", torch.zeros(4 * units))
+            self.lstm._init_flat_weights()
+        kernel = initializers.get(self.initializer_args["kernel_initializer"])
+        recurrent = initializers.get(self.initializer_args["recurrent_initializer"])
+        with torch.no_grad():
+            self.lstm.weight_ih_l0.copy_(kernel((features, 4 * units)).T)
+            self.lstm.weight_hh_l0.copy_(recurrent((units, 4 * units)).T)
+            if self.use_bias:
+                bias = initializers.get(self.initializer_args["bias_initializer"])
+                if self.unit_forget_bias:
+                    values = torch.cat([bias((units,)), torch.ones(units), bias((2 * units,))])
+                else:
+                    values = bias((4 * units,))
+                self.lstm.bias_ih_l0.copy_(values)
+
+    def run(self, inputs: torch.Tensor, initial_state, training: bool):
+        dropout_mask = self.input_dropout_mask(inputs, training)
+        if dropout_mask is not None:
+            inputs = inputs * dropout_mask
+        if initial_state is not None:
+            h0, c0 = (s.unsqueeze(0) for s in initial_state)
+            state = (h0.contiguous(), c0.contiguous())
+        else:
+            state = None
+        if self.fused:
+            outputs, (h, c) = self.lstm(inputs, state)
+            return outputs, [h[0], c[0]]
+        return self.run_steps(inputs, state, training)
+
+    def run_steps(self, inputs: torch.Tensor, state, training: bool):
+        """The step-by-step path (NOTE [recurrent execution paths])."""
+        batch, units = inputs.shape[0], self.units
+        weight_hh = self.lstm.weight_hh_l0
+        # One matmul for the input projection of every timestep; only h @ W_hh stays in the loop.
+        projected = inputs @ self.lstm.weight_ih_l0.T
+        if self.use_bias:
+            projected = projected + self.lstm.bias_ih_l0
+        if state is None:
+            h = inputs.new_zeros(batch, units)
+            c = inputs.new_zeros(batch, units)
+        else:
+            h, c = state[0][0], state[1][0]
+        recurrent_mask = None
+        if training and self.recurrent_dropout > 0.0:
+            keep = 1.0 - self.recurrent_dropout
+            recurrent_mask = torch.empty_like(h).bernoulli_(keep) / keep
+        outputs = []
+        for t in range(inputs.shape[1]):
+            h_in = h if recurrent_mask is None else h * recurrent_mask
+            z = projected[:, t] + h_in @ weight_hh.T
+            i, f, g, o = z.chunk(4, dim=1)
+            i, f, o = (
+                self.recurrent_activation(i),
+                self.recurrent_activation(f),
+                self.recurrent_activation(o),
+            )
+            c = f * c + i * self.activation(g)
+            h = o * self.activation(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), [h, c]
+
+    def keras_weights(self) -> list[torch.Tensor]:
+        weights = [self.lstm.weight_ih_l0.T, self.lstm.weight_hh_l0.T]
+        return weights + ([self.lstm.bias_ih_l0] if self.use_bias else [])
+
+    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
+        self.lstm.weight_ih_l0.copy_(weights[0].T)
+        self.lstm.weight_hh_l0.copy_(weights[1].T)
+        if self.use_bias:
+            self.lstm.bias_ih_l0.copy_(weights[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "activation": activation_config(self.activation_arg),
+            "recurrent_activation": activation_config(self.recurrent_activation_arg),
+            "use_bias": self.use_bias,
+            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
+            "unit_forget_bias": self.unit_forget_bias,
+        }

@@ -1,0 +1,293 @@
+"""The model base class: Keras's compile / fit / evaluate / predict / summary on an nn.Module.
+
+The model only holds state (layers, optimizer, loss, metrics) and delegates: training loops live
+in ``kerastorch.training``, the summary table in ``kerastorch.models.summary``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from kerastorch.layers.base import Layer, snake_case, unique_name
+
+__all__ = ["Model"]
+
+
+class Model(nn.Module):
+    """Base of kerastorch models. Use :class:`~kerastorch.models.Sequential`.
+
+    A model is an ``nn.Module``: ``parameters()``, ``state_dict()``, ``.to(device)``,
+    ``torch.compile`` and hand-written training loops work on it. Like its layers, it starts in
+    eval mode (Keras's inference mode outside ``fit``); call ``model.train()`` in your own loop.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.compiled = None  # a training.compile.CompiledModel after compile()
+        self.stop_training = False
+        self.history = None
+        self.train(False)
+
+    @property
+    def layers(self) -> list[Layer]:
+        raise NotImplementedError
+
+    # -- training API (delegated) ----------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        loss_weights: Any = None,
+        weighted_metrics: Sequence[Any] | None = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Configure the model for training, with Keras's arguments and defaults.
+
+        Args:
+            optimizer: Name (``"adam"``), a ``kerastorch.optimizers`` object, a
+                ``torch.optim.Optimizer`` class (instantiated on the model's parameters once the
+                model is built) or instance (for a model already built).
+            loss: Name (``"mse"``), ``kerastorch.losses`` object or ``fn(y_true, y_pred)``.
+            metrics: Names (``"mae"``, ``"accuracy"``), metric objects or functions.
+            weighted_metrics: Metrics that also take ``sample_weight`` into account.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> model = Sequential([Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        """
+        from kerastorch.training.compile import CompiledModel
+
+        if jit_compile is True:
+            raise NotImplementedError("compile(jit_compile=True) is not supported yet.")
+        self.compiled = CompiledModel(
+            self,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            weighted_metrics=weighted_metrics,
+            loss_weights=loss_weights,
+        )
+
+    @property
+    def optimizer(self) -> Any:
+        return None if self.compiled is None else self.compiled.optimizer
+
+    @property
+    def loss(self) -> Any:
+        return None if self.compiled is None else self.compiled.loss
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [] if self.compiled is None else self.compiled.metrics_names()
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ):
+        """Train the model, as Keras's ``fit`` does; returns a ``History``.
+
+        Keras's defaults: ``batch_size=32``, ``epochs=1``, ``shuffle=True`` (a fresh order every
+        epoch), ``validation_split`` takes the *last* fraction of the samples before shuffling,
+        the last partial batch is kept, and the logged ``loss`` is the epoch's running mean
+        weighted by batch size.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> model = Sequential([Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> history = model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=2, verbose=0)
+            >>> len(history.history["loss"])
+            2
+        """
+        from kerastorch.training.loop import fit
+
+        return fit(
+            self,
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+            validation_freq=validation_freq,
+        )
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+        return_dict: bool = False,
+    ):
+        """Loss and metrics on ``(x, y)``: a scalar with no metrics, else ``[loss, *metrics]``,
+        or a dict with ``return_dict=True``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> model = Sequential([Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(loss="mse")
+            >>> model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+            1.0
+        """
+        from kerastorch.training.loop import evaluate
+
+        return evaluate(
+            self,
+            x,
+            y,
+            batch_size=batch_size,
+            verbose=verbose,
+            sample_weight=sample_weight,
+            steps=steps,
+            callbacks=callbacks,
+            return_dict=return_dict,
+        )
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> np.ndarray:
+        """Outputs for ``x`` as a numpy array, in inference mode (no dropout), batch by batch.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> Sequential([Dense(3)]).predict(np.ones((5, 2)), verbose=0).shape
+            (5, 3)
+        """
+        from kerastorch.training.loop import predict
+
+        return predict(
+            self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
+        )
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        return self.predict(x, batch_size=len(x), verbose=0)
+
+    def reset_metrics(self) -> None:
+        if self.compiled is not None:
+            self.compiled.reset_metrics()
+
+    # -- weights and parameters ------------------------------------------------------------------
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return [w for layer in self.layers for w in layer.weights]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights as numpy arrays, in the layout and order of ``keras_model.get_weights()``."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set all weights from arrays in Keras's layout and order.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense, Input
+            >>> model = Sequential([Input((2,)), Dense(1)])
+            >>> model.set_weights([np.ones((2, 1)), np.zeros(1)])
+            >>> model.predict(np.ones((1, 2)), verbose=0)
+            array([[2.]], dtype=float32)
+        """
+        self._check_built("set its weights")
+        weights = list(weights)
+        expected = [tuple(w.shape) for w in self.weights]
+        if len(weights) != len(expected):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(expected)} weight arrays (Keras order, shapes "
+                f"{expected}), received {len(weights)}."
+            )
+        start = 0
+        for layer in self.layers:
+            count = len(layer.weights)
+            layer.set_weights(weights[start : start + count])
+            start += count
+
+    def count_params(self) -> int:
+        """Number of weights, as Keras counts them."""
+        self._check_built("count its parameters")
+        return sum(layer.count_params() for layer in self.layers)
+
+    @property
+    def trainable(self) -> bool:
+        return all(layer.trainable for layer in self.layers)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.trainable = value
+
+    def _check_built(self, action: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"Model '{self.name}' is not built yet, so it cannot {action}. Give it an input "
+                "shape (Input(shape=...) first, input_shape= on the first layer, or "
+                "model.build((None, timesteps, features))), or call it on a batch of data."
+            )
+
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Sequence[float] | None = None,
+        print_fn: Callable[..., Any] | None = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+    ) -> None:
+        """Print a Keras-style table of the layers, their output shapes and parameter counts.
+
+        ``print_fn`` receives the whole table as one string (e.g. ``lines.append``).
+        """
+        from kerastorch.models.summary import format_summary
+
+        text = format_summary(self, line_length=line_length, show_trainable=show_trainable)
+        (print_fn or print)(text)

@@ -1,0 +1,198 @@
+"""Sequential: a plain stack of layers, built lazily from an input shape or the first batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+from kerastorch.layers.base import Layer, Shape, to_shape
+from kerastorch.layers.core import InputLayer
+from kerastorch.models.model import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model):
+    """A linear stack of layers, exactly as in Keras, and an ordinary ``torch.nn.Module``.
+
+    The input shape comes from an ``Input(shape=...)`` first entry, from ``input_shape=`` on the
+    first layer, or from the first batch the model sees (``fit``, ``predict``, ``model(x)``).
+    Each layer is registered under its name, so ``state_dict`` keys read
+    ``lstm.lstm.weight_ih_l0``, ``dense.linear.weight``.
+
+    Args:
+        layers: Layers to stack, optionally starting with ``Input(shape)``.
+        name: The model's name.
+
+    Example:
+        >>> from kerastorch.layers import Input, LSTM, Dense
+        >>> model = Sequential([Input((None, 5)), LSTM(20), Dense(1)])
+        >>> model(torch.randn(2, 7, 5)).shape
+        torch.Size([2, 1])
+        >>> model.count_params()
+        2101
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Layer | InputLayer] | None = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(name=name)
+        self._layers: list[Layer] = []
+        self.input_batch_shape: Shape | None = None
+        for layer in layers or []:
+            self.add(layer)
+        if not trainable:
+            self.trainable = False
+
+    # -- building the stack ----------------------------------------------------------------------
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def add(self, layer: Layer | InputLayer) -> None:
+        """Append a layer (or set the input shape with ``Input``), building it when the shape
+        before it is known.
+
+        Example:
+            >>> from kerastorch.layers import Dense
+            >>> model = Sequential()
+            >>> model.add(Dense(4, input_shape=(3,)))
+            >>> model.output_shape
+            (None, 4)
+        """
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError(
+                    f"Sequential '{self.name}': Input(...) must come first, before "
+                    f"{self._layers[-1].describe()}."
+                )
+            self.input_batch_shape = layer.batch_shape
+            return
+        if not isinstance(layer, Layer):
+            hint = ""
+            if isinstance(layer, torch.nn.Module):
+                hint = " Wrap plain torch modules in a kerastorch Layer subclass."
+            raise TypeError(
+                f"Sequential '{self.name}': expected a kerastorch layer, received "
+                f"{type(layer).__name__}.{hint}"
+            )
+        if layer.name in self._modules or any(layer.name == other.name for other in self._layers):
+            raise ValueError(
+                f"Sequential '{self.name}' already has a layer named '{layer.name}'; "
+                "layer names must be unique within a model."
+            )
+        if not self._layers and self.input_batch_shape is None and layer.declared_input_shape:
+            self.input_batch_shape = layer.declared_input_shape
+        self._layers.append(layer)
+        self.add_module(layer.name, layer)
+        layer.train(self.training)
+        if self.input_batch_shape is not None:
+            self.build(self.input_batch_shape)
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise IndexError(f"Sequential '{self.name}' has no layers to pop.")
+        layer = self._layers.pop()
+        delattr(self, layer.name)
+        return layer
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer whose input shape is known, chaining ``compute_output_shape``.
+
+        Example:
+            >>> from kerastorch.layers import Dense
+            >>> model = Sequential([Dense(2)])
+            >>> model.build((None, 3))
+            >>> model.built
+            True
+        """
+        if input_shape is None:
+            input_shape = self.input_batch_shape
+        if input_shape is None:
+            raise ValueError(
+                f"Sequential '{self.name}' has no input shape: pass one, e.g. "
+                "model.build((None, timesteps, features)), or start with Input(shape=...)."
+            )
+        shape = to_shape(input_shape, "input_shape")
+        self.input_batch_shape = shape
+        for layer in self._layers:
+            layer.build_from_shape(shape)
+            shape = self._single_output_shape(layer, layer.compute_output_shape(shape))
+
+    def _single_output_shape(self, layer: Layer, shape: Any) -> Shape:
+        if isinstance(shape, list):
+            raise ValueError(
+                f"{layer.describe()} returns several tensors (return_state=True), but every layer "
+                f"of Sequential '{self.name}' must return one tensor. Use return_state=True on a "
+                "layer called directly, outside Sequential."
+            )
+        return shape
+
+    @property
+    def built(self) -> bool:  # type: ignore[override]
+        return bool(self._layers) and all(layer.built for layer in self._layers)
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        pass  # derived from the layers; assignments from nn.Module machinery are ignored
+
+    def output_shapes(self) -> list[Shape | None]:
+        """Each layer's output shape from the model's input shape (``None`` where unknown)."""
+        shape: Shape | None = self.input_batch_shape
+        shapes: list[Shape | None] = []
+        for layer in self._layers:
+            if shape is not None:
+                shape = layer.compute_output_shape(shape)
+                if isinstance(shape, list):
+                    shape = shape[0]
+            shapes.append(shape)
+        return shapes
+
+    @property
+    def output_shape(self) -> Shape | None:
+        shapes = self.output_shapes()
+        return shapes[-1] if shapes else None
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.input_batch_shape
+
+    # -- computing -------------------------------------------------------------------------------
+
+    def forward(
+        self, inputs: Any, mask: torch.Tensor | None = None, training: bool | None = None
+    ) -> torch.Tensor:
+        if not torch.is_tensor(inputs):
+            inputs = torch.as_tensor(np.asarray(inputs))
+            if inputs.is_floating_point():
+                inputs = inputs.float()
+        if not self._layers:
+            raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
+        if self.input_batch_shape is None:
+            self.build((None, *inputs.shape[1:]))
+        x = inputs
+        for layer in self._layers:
+            outputs = layer(x, mask=mask, training=training)
+            mask = layer.compute_mask(x, mask)
+            x = outputs
+        return x
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "input_shape": self.input_batch_shape,
+            "layers": [
+                {"class_name": type(layer).__name__, "config": layer.get_config()}
+                for layer in self._layers
+            ],
+        }

@@ -1,0 +1,132 @@
+"""What ``model.compile`` resolves: the optimizer, the loss and the metrics of a model."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from kerastorch import losses as losses_module
+from kerastorch import metrics as metrics_module
+from kerastorch import optimizers as optimizers_module
+
+
+class CompiledModel:
+    """The training configuration of one model, resolved from ``compile``'s arguments.
+
+    Names are resolved at once (so a typo fails in ``compile``); the optimizer is bound to the
+    parameters once the model is built (``bind_optimizer``), and metrics whose meaning depends on
+    the output shape (``"accuracy"``) are resolved at the first batch (``build_metrics``).
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        optimizer: Any,
+        loss: Any,
+        metrics: Sequence[Any] | None,
+        weighted_metrics: Sequence[Any] | None,
+        loss_weights: Any,
+    ) -> None:
+        if loss is None:
+            raise ValueError(
+                f"Model '{model.name}': compile() needs a loss to train or evaluate, e.g. "
+                'model.compile(optimizer="adam", loss="mse").'
+            )
+        if loss_weights is not None:
+            raise NotImplementedError(
+                "compile(loss_weights=...) applies to multi-output models, which Sequential is not."
+            )
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        self._metric_specs = list(_as_list(metrics, "metrics"))
+        self._weighted_specs = list(_as_list(weighted_metrics, "weighted_metrics"))
+        # Resolve names now so that a typo fails here, not at the first batch.
+        for spec in self._metric_specs + self._weighted_specs:
+            metrics_module.get(spec, loss=self.loss, output_shape=None)
+        self.loss_tracker = metrics_module.Mean(name="loss")
+        self.metrics: list[Any] | None = None  # built at the first batch
+        self.weighted_metrics: list[Any] = []
+        self.optimizer_bound = False
+
+    def bind_optimizer(self, model: torch.nn.Module) -> None:
+        """Attach the optimizer to the (built) model's parameters, once."""
+        if self.optimizer_bound:
+            return
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = self.optimizer
+        if isinstance(optimizer, optimizers_module.Optimizer):
+            if not optimizer.built:
+                optimizer.build(params)
+        elif isinstance(optimizer, torch.optim.Optimizer):
+            pass  # created by the user on the built model's parameters
+        elif inspect.isclass(optimizer) or callable(optimizer):
+            self.optimizer = optimizer(params)
+        else:
+            raise TypeError(
+                "compile(optimizer=...) expects a name, a kerastorch optimizer, or a "
+                f"torch.optim.Optimizer class or instance, received {optimizer!r}."
+            )
+        self.optimizer_bound = True
+
+    def build_metrics(self, y_pred: torch.Tensor) -> None:
+        if self.metrics is not None:
+            return
+        shape = tuple(y_pred.shape)
+        self.metrics = [
+            metrics_module.get(spec, loss=self.loss, output_shape=shape)
+            for spec in self._metric_specs
+        ]
+        self.weighted_metrics = [
+            metrics_module.get(spec, loss=self.loss, output_shape=shape)
+            for spec in self._weighted_specs
+        ]
+
+    def compute_loss(
+        self, y: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None
+    ):
+        return self.loss(y, y_pred, sample_weight=sample_weight)
+
+    def update_metrics(
+        self,
+        y: torch.Tensor,
+        y_pred: torch.Tensor,
+        sample_weight: torch.Tensor | None,
+        loss: torch.Tensor,
+        batch_size: int,
+    ) -> None:
+        """Update the running loss and metrics (no host sync: the values stay tensors)."""
+        self.build_metrics(y_pred)
+        self.loss_tracker.update_state(loss, sample_weight=batch_size)
+        for metric in self.metrics:
+            metric.update_state(y, y_pred)
+        for metric in self.weighted_metrics:
+            metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+    def all_metrics(self) -> list[Any]:
+        return [self.loss_tracker, *(self.metrics or []), *self.weighted_metrics]
+
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.all_metrics()]
+
+    def results(self) -> dict[str, float]:
+        """Current values of the loss and metrics, as Python floats (one host sync)."""
+        values = [m.result() for m in self.all_metrics()]
+        stacked = torch.stack([v.detach().float().reshape(()) for v in values]).cpu().tolist()
+        return dict(zip(self.metrics_names(), stacked, strict=True))
+
+    def reset_metrics(self) -> None:
+        for metric in self.all_metrics():
+            metric.reset_state()
+
+
+def _as_list(value: Any, arg: str) -> Sequence[Any]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        raise TypeError(f"compile({arg}=...) takes a list for a Sequential model, received a dict.")
+    if isinstance(value, (list, tuple)):
+        return value
+    return [value]
