@@ -122,8 +122,11 @@ class Layer(nn.Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        # An unnamed layer is named after its class; a model numbers it within the model
+        # (lstm, lstm_1, ...), so identical models have identical state_dict keys.
+        self.auto_named = name is None
         if name is None:
-            name = unique_name(snake_case(type(self).__name__))
+            name = snake_case(type(self).__name__)
         elif not isinstance(name, str) or not _VALID_NAME.match(name):
             raise ValueError(
                 f"{type(self).__name__}: expected a name made of letters, digits, '_' or '-' "

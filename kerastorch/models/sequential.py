@@ -83,7 +83,14 @@ class Sequential(Model):
                 f"Sequential '{self.name}': expected a kerastorch layer, received "
                 f"{type(layer).__name__}.{hint}"
             )
-        if layer.name in self._modules or any(layer.name == other.name for other in self._layers):
+        taken = {other.name for other in self._layers} | set(self._modules)
+        if layer.auto_named and layer.name in taken:
+            layer.name = next(
+                f"{layer.name}_{i}"
+                for i in range(1, len(taken) + 2)
+                if f"{layer.name}_{i}" not in taken
+            )
+        if layer.name in taken:
             raise ValueError(
                 f"Sequential '{self.name}' already has a layer named '{layer.name}'; "
                 "layer names must be unique within a model."

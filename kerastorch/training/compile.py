@@ -112,10 +112,11 @@ class CompiledModel:
         return [m.name for m in self.all_metrics()]
 
     def results(self) -> dict[str, float]:
-        """Current values of the loss and metrics, as Python floats (one host sync)."""
+        """Current values of the loss and metrics as Python floats (one host sync), with keys in
+        alphabetical order as Keras's logs (and so its History) have them."""
         values = [m.result() for m in self.all_metrics()]
         stacked = torch.stack([v.detach().float().reshape(()) for v in values]).cpu().tolist()
-        return dict(zip(self.metrics_names(), stacked, strict=True))
+        return dict(sorted(zip(self.metrics_names(), stacked, strict=True)))
 
     def reset_metrics(self) -> None:
         for metric in self.all_metrics():

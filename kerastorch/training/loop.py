@@ -149,7 +149,7 @@ def evaluate(
     logs = _run_evaluation(model, compiled, eval_data, batch_size, device, callback_list)
     if return_dict:
         return logs
-    values = list(logs.values())
+    values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
     return values[0] if len(values) == 1 else values
 
 
