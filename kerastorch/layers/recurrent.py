@@ -7,6 +7,26 @@ NOTE [recurrent execution paths]
     ``recurrent_dropout > 0``, runs a step-by-step loop over the same weights: slower, never a
     different result.
 
+NOTE [masked execution]
+    Keras's rule for a masked step: the state is carried over unchanged and the output repeats the
+    previous output (the initial state's ``h`` before the first valid step). So a masked sequence
+    computes exactly what its valid steps alone compute. kerastorch runs it that way on the fused
+    kernel, never a Python loop over timesteps:
+
+    1. ``go_backwards`` flips inputs and mask (Keras flips the padded sequence, then masks).
+    2. Each sequence's valid steps are moved to the front, in order (a gather; skipped when the
+       mask is already right-padding, the common case). This handles left padding and holes.
+    3. The kernel runs densely over the batch, only as far as its longest sequence; each
+       sequence's result is read at its own last valid step. Step t never sees later steps, so the
+       padding after a sequence cannot change it. When the final cell state is needed
+       (``return_state``), the batch is packed instead (``pack_padded_sequence``): measured on
+       CPU, dense + gather is ~10x faster than packing, but only packing yields ``c`` at each
+       sequence's own end.
+    4. ``return_sequences`` outputs are gathered back to their original positions, repeating the
+       last valid output over masked steps, as Keras does.
+
+    A sequence with no valid step gives the initial state (zeros), as in Keras.
+
 NOTE [one bias per gate]
     Keras has one bias per gate; torch's LSTM adds two (``bias_ih`` + ``bias_hh``). Training both
     would double the bias's learning rate and change the parameter count, so ``bias_hh_l0`` is
@@ -20,6 +40,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, initializers
 from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate
@@ -37,9 +58,10 @@ __all__ = ["LSTM"]
 class RecurrentLayer(Layer):
     """What every Keras recurrent layer shares: the output flags, dropout, ``go_backwards``.
 
-    Subclasses define ``build`` and ``run(inputs, initial_state, training) -> (outputs, states)``
-    where ``outputs`` is ``(batch, timesteps, units)`` in processing order and ``states`` the
-    final states.
+    Subclasses define ``build`` and ``run(inputs, initial_state, training, lengths)`` returning
+    ``(outputs, states)``: ``outputs`` is ``(batch, timesteps, units)`` in processing order, exact
+    up to each sequence's length, and ``states`` the states after each sequence's last valid step
+    (``lengths=None``: every step is valid). See NOTE [masked execution].
     """
 
     supports_masking = True
@@ -112,16 +134,62 @@ class RecurrentLayer(Layer):
     ):
         self.check_rank(inputs.dim(), inputs.shape)
         check_last_dim(self, inputs, self.input_dim, "features per timestep")
-        if mask is not None:
-            raise NotImplementedError(f"{self.describe()}: masked inputs are not supported yet.")
         training = self.is_training(training)
         if self.go_backwards:
             inputs = inputs.flip(1)
-        outputs, states = self.run(inputs, initial_state, training)
-        output = outputs if self.return_sequences else outputs[:, -1]
+            mask = None if mask is None else mask.flip(1)
+        if mask is None:
+            outputs, states = self.run(inputs, initial_state, training, lengths=None)
+            output = outputs if self.return_sequences else outputs[:, -1]
+        else:
+            output, states = self.run_masked(inputs, mask, initial_state, training)
         if self.return_state:
             return [output, *states]
         return output
+
+    def run_masked(self, inputs, mask, initial_state, training):
+        """NOTE [masked execution], steps 2 to 4."""
+        mask = self.check_mask(inputs, mask)
+        timesteps = mask.shape[1]
+        lengths = mask.sum(dim=1)
+        steps = torch.arange(timesteps, device=mask.device)
+        right_padded = (mask == (steps < lengths[:, None])).all()
+        longest, right_padded, any_empty = torch.stack(
+            [lengths.max(), right_padded.long(), (lengths == 0).any().long()]
+        ).tolist()  # one host sync for the three facts the path depends on
+        if not right_padded:
+            order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
+            inputs = inputs.gather(1, order[..., None].expand(-1, -1, inputs.shape[-1]))
+        inputs = inputs[:, : max(longest, 1)]
+        outputs, states = self.run(inputs, initial_state, training, lengths=lengths.clamp(min=1))
+        initial = self.initial_states(inputs, initial_state)
+        if any_empty:
+            empty = (lengths == 0)[:, None]
+            # strict=False: without return_state the dense path returns only h (step 3).
+            states = [torch.where(empty, s0, s) for s0, s in zip(initial, states, strict=False)]
+        if not self.return_sequences:
+            return states[0], states
+        # Position t shows the output of the last valid step at or before t.
+        source = mask.long().cumsum(dim=1) - 1
+        gathered = outputs.gather(1, source.clamp(min=0)[..., None].expand(-1, -1, self.units))
+        before_first = (source < 0)[..., None]
+        return torch.where(before_first, initial[0][:, None, :], gathered), states
+
+    def check_mask(self, inputs: torch.Tensor, mask: Any) -> torch.Tensor:
+        mask = torch.as_tensor(mask, device=inputs.device)
+        if tuple(mask.shape) != tuple(inputs.shape[:2]):
+            raise ValueError(
+                f"{self.describe()} received a mask of shape {tuple(mask.shape)} for inputs of "
+                f"shape {tuple(inputs.shape)}; the mask must be (batch, timesteps) = "
+                f"{tuple(inputs.shape[:2])}, True for real steps."
+            )
+        return mask if mask.dtype == torch.bool else mask != 0
+
+    def initial_states(self, inputs: torch.Tensor, initial_state) -> list[torch.Tensor]:
+        if initial_state is not None:
+            return list(initial_state)
+        zeros = inputs.new_zeros(inputs.shape[0], self.units)
+        return [zeros] * self.num_states
 
     def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
         return mask if self.return_sequences else None
@@ -246,7 +314,7 @@ class LSTM(RecurrentLayer):
                     values = bias((4 * units,))
                 self.lstm.bias_ih_l0.copy_(values)
 
-    def run(self, inputs: torch.Tensor, initial_state, training: bool):
+    def run(self, inputs: torch.Tensor, initial_state, training: bool, lengths=None):
         dropout_mask = self.input_dropout_mask(inputs, training)
         if dropout_mask is not None:
             inputs = inputs * dropout_mask
@@ -255,13 +323,27 @@ class LSTM(RecurrentLayer):
             state = (h0.contiguous(), c0.contiguous())
         else:
             state = None
-        if self.fused:
+        if not self.fused:
+            return self.run_steps(inputs, state, training, lengths)
+        if lengths is None:
             outputs, (h, c) = self.lstm(inputs, state)
             return outputs, [h[0], c[0]]
-        return self.run_steps(inputs, state, training)
+        if self.return_state:  # the cell state at each sequence's end: pack
+            packed = pack_padded_sequence(
+                inputs, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            packed_outputs, (h, c) = self.lstm(packed, state)
+            outputs, _ = pad_packed_sequence(
+                packed_outputs, batch_first=True, total_length=inputs.shape[1]
+            )
+            return outputs, [h[0], c[0]]
+        outputs, _ = self.lstm(inputs, state)
+        last = outputs.gather(1, (lengths - 1)[:, None, None].expand(-1, 1, self.units))[:, 0]
+        return outputs, [last]
 
-    def run_steps(self, inputs: torch.Tensor, state, training: bool):
-        """The step-by-step path (NOTE [recurrent execution paths])."""
+    def run_steps(self, inputs: torch.Tensor, state, training: bool, lengths=None):
+        """The step-by-step path (NOTE [recurrent execution paths]); with ``lengths``, a step past
+        a sequence's end leaves its state unchanged."""
         batch, units = inputs.shape[0], self.units
         weight_hh = self.lstm.weight_hh_l0
         # One matmul for the input projection of every timestep; only h @ W_hh stays in the loop.
@@ -287,8 +369,13 @@ class LSTM(RecurrentLayer):
                 self.recurrent_activation(f),
                 self.recurrent_activation(o),
             )
-            c = f * c + i * self.activation(g)
-            h = o * self.activation(c)
+            c_new = f * c + i * self.activation(g)
+            h_new = o * self.activation(c_new)
+            if lengths is None:
+                h, c = h_new, c_new
+            else:
+                valid = (t < lengths)[:, None]
+                h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
             outputs.append(h)
         return torch.stack(outputs, dim=1), [h, c]
 

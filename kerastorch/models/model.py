@@ -195,8 +195,14 @@ class Model(nn.Module):
         verbose: int | str = "auto",
         steps: int | None = None,
         callbacks: Sequence[Any] | None = None,
-    ) -> np.ndarray:
+        pad_value: float | None = None,
+    ) -> np.ndarray | list[np.ndarray]:
         """Outputs for ``x`` as a numpy array, in inference mode (no dropout), batch by batch.
+
+        ``x`` may be a list of sequences of different lengths; the outputs come back in the same
+        order. When those outputs are sequences too (``return_sequences=True``), the result is a
+        list with one ``(length_i, ...)`` array per sequence, or, with ``pad_value``, one array
+        ``(N, longest, ...)`` padded with it (kerastorch's addition).
 
         Example:
             >>> import numpy as np
@@ -208,7 +214,13 @@ class Model(nn.Module):
         from kerastorch.training.loop import predict
 
         return predict(
-            self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
+            self,
+            x,
+            batch_size=batch_size,
+            verbose=verbose,
+            steps=steps,
+            callbacks=callbacks,
+            pad_value=pad_value,
         )
 
     def predict_on_batch(self, x: Any) -> np.ndarray:

@@ -175,8 +175,20 @@ class Sequential(Model):
     # -- computing -------------------------------------------------------------------------------
 
     def forward(
-        self, inputs: Any, mask: torch.Tensor | None = None, training: bool | None = None
-    ) -> torch.Tensor:
+        self,
+        inputs: Any,
+        mask: torch.Tensor | None = None,
+        training: bool | None = None,
+        return_mask: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
+        """Run the layers in order, passing each layer's mask to the next.
+
+        Args:
+            inputs: ``(batch, ...)`` input; for sequences ``(batch, timesteps, features)``.
+            mask: Optional ``(batch, timesteps)`` boolean mask, True for real steps.
+            training: Override the module's train/eval mode for this call.
+            return_mask: Also return the output's mask (what the loss uses to skip padding).
+        """
         if not torch.is_tensor(inputs):
             inputs = torch.as_tensor(np.asarray(inputs))
             if inputs.is_floating_point():
@@ -190,7 +202,7 @@ class Sequential(Model):
             outputs = layer(x, mask=mask, training=training)
             mask = layer.compute_mask(x, mask)
             x = outputs
-        return x
+        return (x, mask) if return_mask else x
 
     # -- configuration ---------------------------------------------------------------------------
 

@@ -85,25 +85,38 @@ class CompiledModel:
         ]
 
     def compute_loss(
-        self, y: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None
-    ):
-        return self.loss(y, y_pred, sample_weight=sample_weight)
-
-    def update_metrics(
         self,
         y: torch.Tensor,
         y_pred: torch.Tensor,
         sample_weight: torch.Tensor | None,
-        loss: torch.Tensor,
-        batch_size: int,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The loss; masked timesteps of a sequence output do not count (Keras's rule: valid
+        steps weigh ``total / valid``, so the mean is over valid steps only)."""
+        if mask is not None:
+            reduction = getattr(self.loss, "reduction", "sum_over_batch_size")
+            if reduction in ("mean", "sum_over_batch_size"):
+                weight = mask * (mask.numel() / mask.sum().clamp(min=1))
+            else:
+                weight = mask
+            sample_weight = _combine_weights(weight.to(y_pred.dtype), sample_weight)
+        return self.loss(y, y_pred, sample_weight=sample_weight)
+
+    def update_metrics(
+        self, batch: Any, y_pred: torch.Tensor, mask: torch.Tensor | None, loss: torch.Tensor
     ) -> None:
         """Update the running loss and metrics (no host sync: the values stay tensors)."""
         self.build_metrics(y_pred)
-        self.loss_tracker.update_state(loss, sample_weight=batch_size)
+        self.loss_tracker.update_state(loss, sample_weight=len(batch.x))
+        mask_weight = None if mask is None else mask.to(y_pred.dtype)
         for metric in self.metrics:
-            metric.update_state(y, y_pred)
-        for metric in self.weighted_metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+            metric.update_state(batch.y, y_pred, sample_weight=mask_weight)
+        if self.weighted_metrics:
+            weight = batch.sample_weight
+            if mask_weight is not None:
+                weight = _combine_weights(mask_weight, weight)
+            for metric in self.weighted_metrics:
+                metric.update_state(batch.y, y_pred, sample_weight=weight)
 
     def all_metrics(self) -> list[Any]:
         return [self.loss_tracker, *(self.metrics or []), *self.weighted_metrics]
@@ -121,6 +134,15 @@ class CompiledModel:
     def reset_metrics(self) -> None:
         for metric in self.all_metrics():
             metric.reset_state()
+
+
+def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
+    """Per-step mask weights times per-sample (or per-step) sample weights."""
+    if sample_weight is None:
+        return mask_weight
+    while sample_weight.dim() < mask_weight.dim():
+        sample_weight = sample_weight[..., None]
+    return mask_weight * sample_weight
 
 
 def _as_list(value: Any, arg: str) -> Sequence[Any]:

@@ -15,6 +15,7 @@ import torch
 
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.training import data as data_module
+from kerastorch.training.data import Batch
 from kerastorch.training.step import predict_step, test_step, train_step
 
 
@@ -68,7 +69,7 @@ def fit(
         train_data.sample_weight = weights
 
     # 2. Build from the data's shape, then bind the optimizer to the parameters.
-    device = _prepare(model, train_data.x[:batch_size])
+    device = _prepare(model, train_data, batch_size)
     compiled.bind_optimizer(model)
 
     # 3. Callbacks: the user's, then History and the progress bar.
@@ -94,9 +95,10 @@ def fit(
             compiled.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             model.train()
-            for step, (bx, by, bw) in enumerate(train_data.batches(batch_size, shuffle)):
+            batches = train_data.batches(batch_size, shuffle, keep_order=not shuffle)
+            for step, batch in enumerate(batches):
                 callback_list.on_batch_begin("train", step)
-                train_step(model, compiled, *_to_device(device, bx, by, bw))
+                train_step(model, compiled, _to_device(device, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
                 if model.stop_training:
                     break
@@ -139,7 +141,7 @@ def evaluate(
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.check_batch_size(batch_size)
     eval_data = data_module.adapt(x, y, sample_weight)
-    device = _prepare(model, eval_data.x[:batch_size])
+    device = _prepare(model, eval_data, batch_size)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
@@ -161,30 +163,60 @@ def predict(
     verbose: int | str,
     steps: int | None,
     callbacks: Sequence[Callback] | None,
-) -> np.ndarray:
+    pad_value: float | None = None,
+) -> np.ndarray | list[np.ndarray]:
     batch_size = data_module.check_batch_size(batch_size)
     predict_data = data_module.adapt(x)
-    device = _prepare(model, predict_data.x[:batch_size])
+    device = _prepare(model, predict_data, batch_size)
     verbose = _verbose(verbose)
-    num_batches = predict_data.num_batches(batch_size)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
         model,
-        {"steps": num_batches, "verbose": verbose},
+        {"steps": predict_data.num_batches(batch_size), "verbose": verbose},
     )
     was_training = model.training
     model.eval()
-    outputs = []
+    results: list[tuple[Any, torch.Tensor, torch.Tensor | None]] = []
     callback_list.on_predict_begin()
     try:
-        for step, (bx, _, _) in enumerate(predict_data.batches(batch_size, shuffle=False)):
+        for step, (index, batch) in enumerate(predict_data.indexed_batches(batch_size)):
             callback_list.on_batch_begin("predict", step)
-            outputs.append(predict_step(model, bx.to(device, non_blocking=True)))
+            outputs, mask = predict_step(model, _to_device(device, batch))
+            results.append((index, outputs.cpu(), None if mask is None else mask.cpu()))
             callback_list.on_batch_end("predict", step, dict)
     finally:
         model.train(was_training)
     callback_list.on_predict_end()
-    return torch.cat(outputs).cpu().numpy()
+    return _assemble_predictions(results, len(predict_data), pad_value)
+
+
+def _assemble_predictions(results, count: int, pad_value: float | None):
+    """Predictions in input order. Per-timestep outputs of ragged sequences (their mask is set)
+    become one array per sequence, or one padded array with ``pad_value``."""
+    if all(mask is None for _, _, mask in results):
+        if all(isinstance(index, slice) for index, _, _ in results):
+            return torch.cat([out for _, out, _ in results]).numpy()
+        first = results[0][1]
+        ordered = first.new_empty((count, *first.shape[1:]))
+        for index, out, _ in results:
+            ordered[index] = out
+        return ordered.numpy()
+    sequences: list[Any] = [None] * count
+    for index, out, mask in results:
+        positions = (
+            range(index.start, index.start + len(out))
+            if isinstance(index, slice)
+            else index.tolist()
+        )
+        for row, position in enumerate(positions):
+            sequences[position] = out[row, : int(mask[row].sum())].numpy()
+    if pad_value is None:
+        return sequences
+    longest = max(len(seq) for seq in sequences)
+    padded = np.full((count, longest, *sequences[0].shape[1:]), pad_value, dtype=sequences[0].dtype)
+    for i, seq in enumerate(sequences):
+        padded[i, : len(seq)] = seq
+    return padded
 
 
 def _run_evaluation(
@@ -196,9 +228,9 @@ def _run_evaluation(
     compiled.reset_metrics()
     callback_list.on_test_begin()
     try:
-        for step, (bx, by, bw) in enumerate(eval_data.batches(batch_size, shuffle=False)):
+        for step, batch in enumerate(eval_data.batches(batch_size, shuffle=False)):
             callback_list.on_batch_begin("test", step)
-            test_step(model, compiled, *_to_device(device, bx, by, bw))
+            test_step(model, compiled, _to_device(device, batch))
             callback_list.on_batch_end("test", step, compiled.results)
     finally:
         model.train(was_training)
@@ -216,25 +248,29 @@ def _require_compiled(model: Any, action: str):
     return model.compiled
 
 
-def _prepare(model: Any, sample: torch.Tensor) -> torch.device:
-    """Build the model from the first batch if needed; return the device its weights live on."""
+def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> torch.device:
+    """Build the model from the data's shape if needed; return the device of its weights."""
     if not model.built:
+        first = next(data.batches(batch_size, shuffle=False))
         with torch.no_grad():
             if model.input_batch_shape is None:
-                model.build((None, *sample.shape[1:]))
+                ragged = first.mask is not None  # any length: the time axis stays unknown
+                model.build(
+                    (None, None, *first.x.shape[2:]) if ragged else (None, *first.x.shape[1:])
+                )
             if not model.built:  # a layer needs data to build (e.g. Dense after Flatten)
                 was_training = model.training
                 model.eval()
-                model(sample)
+                model(first.x, mask=first.mask)
                 model.train(was_training)
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 
 
-def _to_device(device: torch.device, *tensors: torch.Tensor | None):
+def _to_device(device: torch.device, batch: Batch) -> Batch:
     if device.type == "cpu":
-        return tensors
-    return tuple(None if t is None else t.to(device, non_blocking=True) for t in tensors)
+        return batch
+    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in batch))
 
 
 def _verbose(verbose: int | str) -> int:

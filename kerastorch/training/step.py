@@ -9,38 +9,28 @@ from __future__ import annotations
 import torch
 
 from kerastorch.training.compile import CompiledModel
+from kerastorch.training.data import Batch
 
 
-def train_step(
-    model: torch.nn.Module,
-    compiled: CompiledModel,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    sample_weight: torch.Tensor | None,
-) -> None:
-    y_pred = model(x, training=True)
-    loss = compiled.compute_loss(y, y_pred, sample_weight)
+def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
+    y_pred, mask = model(batch.x, mask=batch.mask, training=True, return_mask=True)
+    loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
     optimizer = compiled.optimizer
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
     with torch.no_grad():
-        compiled.update_metrics(y, y_pred.detach(), sample_weight, loss.detach(), len(x))
+        compiled.update_metrics(batch, y_pred.detach(), mask, loss.detach())
 
 
 @torch.inference_mode()
-def test_step(
-    model: torch.nn.Module,
-    compiled: CompiledModel,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    sample_weight: torch.Tensor | None,
-) -> None:
-    y_pred = model(x, training=False)
-    loss = compiled.compute_loss(y, y_pred, sample_weight)
-    compiled.update_metrics(y, y_pred, sample_weight, loss, len(x))
+def test_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
+    y_pred, mask = model(batch.x, mask=batch.mask, training=False, return_mask=True)
+    loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
+    compiled.update_metrics(batch, y_pred, mask, loss)
 
 
 @torch.inference_mode()
-def predict_step(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    return model(x, training=False)
+def predict_step(model: torch.nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The outputs, and their mask when they are per-timestep outputs of masked inputs."""
+    return model(batch.x, mask=batch.mask, training=False, return_mask=True)

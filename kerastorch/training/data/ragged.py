@@ -1,0 +1,185 @@
+"""Adapter for ragged data: a list of sequences of different lengths.
+
+The sequences are stored once, concatenated (``values``, with ``offsets`` and ``lengths``); a
+batch is padded only to its own longest sequence, with one vectorized gather, and comes with its
+``(batch, timesteps)`` mask. Sequences are right-padded, the layout the recurrent layers run
+fastest (NOTE [masked execution] in ``layers/recurrent.py``).
+
+When the order does not matter, batches are bucketed: sequences of similar length go together, so
+little compute is spent on padding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from kerastorch.training.data.base import Batch, check_finite, to_tensor
+
+# Shuffled sequences are sorted by length within pools of this many batches: batches of similar
+# lengths, in a fresh random order every epoch.
+BUCKET_POOL_BATCHES = 50
+
+
+def is_ragged(x: Any) -> bool:
+    """A list or tuple of sequences whose lengths differ."""
+    if not isinstance(x, (list, tuple)) or len(x) == 0:
+        return False
+    if not all(isinstance(item, (list, tuple, np.ndarray, torch.Tensor)) for item in x):
+        return False
+    return len({len(item) for item in x}) > 1
+
+
+class RaggedStore:
+    """Sequences of one kind (inputs, or per-step targets) stored concatenated."""
+
+    def __init__(self, sequences: Sequence[Any], arg: str) -> None:
+        items = [to_tensor(item, f"{arg}[{i}]") for i, item in enumerate(sequences)]
+        first = items[0]
+        for i, item in enumerate(items):
+            if item.dim() != first.dim() or item.shape[1:] != first.shape[1:]:
+                raise ValueError(
+                    f"{arg}[{i}] has shape {tuple(item.shape)} but {arg}[0] has shape "
+                    f"{tuple(first.shape)}: every sequence must be (timesteps, *features) with the "
+                    "same features; only the number of timesteps may differ."
+                )
+        if first.dim() == 0:
+            raise ValueError(f"{arg}[0] is a scalar; each item of a ragged {arg} is a sequence.")
+        dtype = torch.float32 if any(t.is_floating_point() for t in items) else first.dtype
+        self.lengths = torch.tensor([len(t) for t in items], dtype=torch.long)
+        self.offsets = torch.cumsum(self.lengths, 0) - self.lengths
+        padding_row = torch.zeros((1, *first.shape[1:]), dtype=dtype)
+        self.values = torch.cat([*(t.to(dtype) for t in items), padding_row])
+        check_finite(self.values, arg)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def gather(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sequences ``index`` as a right-padded batch ``(B, T_max, ...)`` and its mask."""
+        lengths = self.lengths[index]
+        steps = torch.arange(int(lengths.max()) if len(lengths) else 0)
+        mask = steps < lengths[:, None]
+        flat = torch.where(mask, self.offsets[index][:, None] + steps, len(self.values) - 1)
+        return self.values[flat], mask
+
+    def take(self, index: slice) -> RaggedStore:
+        part = RaggedStore.__new__(RaggedStore)
+        part.lengths = self.lengths[index]
+        start = int(self.offsets[index][0]) if len(part.lengths) else 0
+        part.offsets = self.offsets[index] - start
+        end = start + int(part.lengths.sum())
+        part.values = torch.cat([self.values[start:end], self.values[-1:]])
+        return part
+
+
+class RaggedData:
+    """A list of ``N`` sequences (``(T_i, features)`` arrays, or token-id lists), with targets
+    that are either one array of ``N`` rows or another list of sequences.
+
+    Example:
+        >>> data = RaggedData([np.ones((3, 2)), np.ones((5, 2))], np.zeros((2, 1)))
+        >>> batch = next(data.batches(2, shuffle=False))
+        >>> tuple(batch.x.shape), batch.mask.sum(1).tolist()
+        ((2, 5, 2), [3, 5])
+    """
+
+    def __init__(self, x: Sequence[Any], y: Any = None, sample_weight: Any = None) -> None:
+        self.x = RaggedStore(x, "x")
+        n = len(self.x)
+        self.y: RaggedStore | torch.Tensor | None
+        if y is None:
+            self.y = None
+        elif is_ragged(y):
+            self.y = RaggedStore(y, "y")
+        else:
+            self.y = to_tensor(y, "y")
+            check_finite(self.y, "y")
+        self.sample_weight = (
+            None if sample_weight is None else to_tensor(sample_weight, "sample_weight").float()
+        )
+        for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
+            if value is not None and len(value) != n:
+                raise ValueError(
+                    f"x and {arg} must have the same number of samples, received {n} sequences "
+                    f"in x and {len(value)} in {arg}."
+                )
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.x.lengths
+
+    def first_batch_shape(self) -> tuple[int | None, ...]:
+        """``(None, None, *features)``: what the model is built from."""
+        return (None, None, *self.x.values.shape[1:])
+
+    def split(self, validation_split: float) -> tuple[RaggedData, RaggedData]:
+        """Keras's split: the *last* ``validation_split`` fraction, before any shuffling."""
+        from kerastorch.training.data.arrays import split_point
+
+        cut = split_point(len(self), validation_split)
+        return self._take(slice(0, cut)), self._take(slice(cut, len(self)))
+
+    def _take(self, index: slice) -> RaggedData:
+        part = RaggedData.__new__(RaggedData)
+        part.x = self.x.take(index)
+        part.y = (
+            None
+            if self.y is None
+            else self.y.take(index)
+            if isinstance(self.y, RaggedStore)
+            else self.y[index]
+        )
+        part.sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        return part
+
+    def num_batches(self, batch_size: int) -> int:
+        return math.ceil(len(self) / batch_size)
+
+    def batch_indices(self, batch_size: int, shuffle: bool, keep_order: bool) -> list[torch.Tensor]:
+        """Which sequences go in each batch.
+
+        ``keep_order``: batches in input order (``fit(shuffle=False)``, as Keras). Otherwise
+        sequences are bucketed by length: shuffled, sorted by length within pools of
+        ``BUCKET_POOL_BATCHES`` batches, and the batches then shuffled (or, without shuffling,
+        sorted by length for evaluate / predict, whose results do not depend on the order).
+        """
+        n = len(self)
+        if keep_order:
+            return list(torch.arange(n).split(batch_size))
+        if not shuffle:
+            order = torch.argsort(self.lengths, stable=True)
+            return list(order.split(batch_size))
+        order = torch.randperm(n)
+        pool = batch_size * BUCKET_POOL_BATCHES
+        batches: list[torch.Tensor] = []
+        for start in range(0, n, pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[torch.argsort(self.lengths[chunk], stable=True)]
+            batches.extend(chunk.split(batch_size))
+        return [batches[i] for i in torch.randperm(len(batches)).tolist()]
+
+    def batch(self, index: torch.Tensor) -> Batch:
+        x, mask = self.x.gather(index)
+        if isinstance(self.y, RaggedStore):
+            y, _ = self.y.gather(index)
+        else:
+            y = None if self.y is None else self.y[index]
+        sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        return Batch(x, y, sample_weight, mask)
+
+    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
+        for index in self.batch_indices(batch_size, shuffle, keep_order):
+            yield self.batch(index)
+
+    def indexed_batches(self, batch_size: int) -> Iterator[tuple[torch.Tensor, Batch]]:
+        """Length-bucketed batches with the sequences each holds (``predict`` restores order)."""
+        for index in self.batch_indices(batch_size, shuffle=False, keep_order=False):
+            yield index, self.batch(index)
