@@ -25,7 +25,7 @@ NOTE [masked execution]
     4. ``return_sequences`` outputs are gathered back to their original positions, repeating the
        last valid output over masked steps, as Keras does.
 
-    A sequence with no valid step gives the initial state (zeros), as in Keras.
+    A sequence with no valid step keeps its initial state and outputs zeros, as in Keras.
 
 NOTE [one bias per gate]
     Keras has one bias per gate; torch's LSTM adds two (``bias_ih`` + ``bias_hh``). Training both
@@ -162,18 +162,20 @@ class RecurrentLayer(Layer):
             inputs = inputs.gather(1, order[..., None].expand(-1, -1, inputs.shape[-1]))
         inputs = inputs[:, : max(longest, 1)]
         outputs, states = self.run(inputs, initial_state, training, lengths=lengths.clamp(min=1))
-        initial = self.initial_states(inputs, initial_state)
+        last_output = states[0]
         if any_empty:
             empty = (lengths == 0)[:, None]
+            initial = self.initial_states(inputs, initial_state)
             # strict=False: without return_state the dense path returns only h (step 3).
             states = [torch.where(empty, s0, s) for s0, s in zip(initial, states, strict=False)]
+            last_output = torch.where(empty, 0.0, last_output)
         if not self.return_sequences:
-            return states[0], states
-        # Position t shows the output of the last valid step at or before t.
+            return last_output, states
+        # Position t shows the output of the last valid step at or before t; before the first
+        # valid step Keras shows zeros (its "previous output" starts at zero, whatever the state).
         source = mask.long().cumsum(dim=1) - 1
         gathered = outputs.gather(1, source.clamp(min=0)[..., None].expand(-1, -1, self.units))
-        before_first = (source < 0)[..., None]
-        return torch.where(before_first, initial[0][:, None, :], gathered), states
+        return torch.where((source < 0)[..., None], 0.0, gathered), states
 
     def check_mask(self, inputs: torch.Tensor, mask: Any) -> torch.Tensor:
         mask = torch.as_tensor(mask, device=inputs.device)
