@@ -62,7 +62,6 @@ def test_fit_and_evaluate_on_ragged_data_match_keras_on_padded_data(keras):
     padded = keras.utils.pad_sequences(sequences, padding="post", dtype="float32")
     model.compile(optimizer=kerastorch.optimizers.SGD(0.1), loss="mse")
     keras_model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-        )
     assert_close(
         model.evaluate(sequences, y, verbose=0),
         keras_model.evaluate(padded, y, verbose=0),
