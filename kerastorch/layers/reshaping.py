@@ -56,8 +56,5 @@ class Flatten(Layer):
             )
         return inputs.reshape(inputs.shape[0], -1)
 
-    def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> None:
-        return None  # a flattened sequence has no timesteps left to mask
-
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}
