@@ -141,3 +141,17 @@ def test_train_on_one_length_predict_on_others():
     for length in (1, 5, 17):
         x = np.random.rand(3, length, 2).astype("float32")
         assert_close(model.predict(x, verbose=0), one_by_one(model, list(x)), atol=1e-6)
+
+
+def test_lengths_argument_equals_mask_and_is_checked():
+    model = Sequential([Input((None, 3)), LSTM(4, return_sequences=True)])
+    x = torch.randn(3, 6, 3)
+    mask = torch.arange(6)[None] < torch.tensor([[6], [2], [0]])
+    assert_close(model(x, lengths=[6, 2, 0]), model(x, mask=mask))
+    with pytest.raises(
+        ValueError,
+        match=r"bad lengths= for inputs of shape \(3, 6, 3\).*<= maxlen=6, received length 9 \(at index 1\)",
+    ):
+        model(x, lengths=[6, 9, 1])
+    with pytest.raises(ValueError, match=r"lengths must be >= 0, received -1"):
+        model(x, lengths=[6, -1, 1])

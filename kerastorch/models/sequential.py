@@ -10,6 +10,7 @@ import torch
 
 from kerastorch.layers.base import Layer, Shape, to_shape
 from kerastorch.layers.core import InputLayer
+from kerastorch.layers.masking import lengths_to_mask
 from kerastorch.models.model import Model
 
 __all__ = ["Sequential"]
@@ -180,6 +181,7 @@ class Sequential(Model):
         mask: torch.Tensor | None = None,
         training: bool | None = None,
         return_mask: bool = False,
+        lengths: Any = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
         """Run the layers in order, passing each layer's mask to the next.
 
@@ -188,6 +190,14 @@ class Sequential(Model):
             mask: Optional ``(batch, timesteps)`` boolean mask, True for real steps.
             training: Override the module's train/eval mode for this call.
             return_mask: Also return the output's mask (what the loss uses to skip padding).
+            lengths: ``(batch,)`` lengths of right-padded sequences (what ``pad_sequence``
+                users hold), instead of ``mask``; each must be in ``[0, timesteps]``.
+
+        Example:
+            >>> from kerastorch.layers import LSTM
+            >>> model = Sequential([LSTM(4)])
+            >>> model(torch.randn(2, 5, 3), lengths=[5, 2]).shape
+            torch.Size([2, 4])
         """
         if not torch.is_tensor(inputs):
             inputs = torch.as_tensor(np.asarray(inputs))
@@ -195,6 +205,22 @@ class Sequential(Model):
                 inputs = inputs.float()
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
+        if lengths is not None:
+            if mask is not None:
+                raise ValueError("Pass either mask or lengths, not both.")
+            if inputs.dim() < 2:
+                raise ValueError(
+                    f"lengths= needs inputs of shape (batch, timesteps, ...), received shape "
+                    f"{tuple(inputs.shape)}."
+                )
+            try:
+                mask = lengths_to_mask(torch.as_tensor(lengths), maxlen=inputs.shape[1])
+            except (ValueError, TypeError) as error:
+                raise type(error)(
+                    f"Sequential '{self.name}': bad lengths= for inputs of shape "
+                    f"{tuple(inputs.shape)} (timesteps={inputs.shape[1]}): {error}"
+                ) from None
+            mask = mask.to(inputs.device)
         if self.input_batch_shape is None:
             self.build((None, *inputs.shape[1:]))
         x = inputs
