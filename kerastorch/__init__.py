@@ -17,8 +17,10 @@ from kerastorch import (
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
+    saving,
     utils,
 )
 from kerastorch.layers import Input
@@ -37,7 +39,9 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "optimizers",
+    "saving",
     "utils",
 ]

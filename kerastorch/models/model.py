@@ -61,6 +61,11 @@ class Model(nn.Module):
             loss: Name (``"mse"``), ``kerastorch.losses`` object or ``fn(y_true, y_pred)``.
             metrics: Names (``"mae"``, ``"accuracy"``), metric objects or functions.
             weighted_metrics: Metrics that also take ``sample_weight`` into account.
+            jit_compile: ``True`` runs the training and evaluation steps through
+                ``torch.compile(model)``; ``"auto"`` (Keras's default) does not compile.
+
+        The mixed-precision policy set with ``kerastorch.mixed_precision.set_global_policy``
+        when ``compile`` is called applies to this model's ``fit`` / ``evaluate``.
 
         Example:
             >>> from kerastorch import Sequential
@@ -70,8 +75,6 @@ class Model(nn.Module):
         """
         from kerastorch.training.compile import CompiledModel
 
-        if jit_compile is True:
-            raise NotImplementedError("compile(jit_compile=True) is not supported yet.")
         self.compiled = CompiledModel(
             self,
             optimizer=optimizer,
@@ -79,6 +82,7 @@ class Model(nn.Module):
             metrics=metrics,
             weighted_metrics=weighted_metrics,
             loss_weights=loss_weights,
+            jit_compile=jit_compile,
         )
 
     @property
@@ -303,3 +307,64 @@ class Model(nn.Module):
 
         text = format_summary(self, line_length=line_length, show_trainable=show_trainable)
         (print_fn or print)(text)
+
+    # -- saving (delegated to kerastorch.saving) -------------------------------------------------
+
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Save the architecture, weights and compile state in one file, atomically.
+
+        ``.kt`` is kerastorch's archive (``fit`` resumes exactly after loading it), ``.keras``
+        and ``.h5`` are Keras's formats (``keras.models.load_model`` reads them). See
+        :func:`kerastorch.saving.save_model`.
+
+        Example:
+            >>> import os, tempfile
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense, Input
+            >>> model = Sequential([Input((2,)), Dense(1)])
+            >>> model.save(os.path.join(tempfile.mkdtemp(), "model.kt"))
+        """
+        from kerastorch.saving.native import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights: ``.weights.pt`` (kerastorch) or ``.weights.h5`` (Keras 3's file).
+
+        See :func:`kerastorch.saving.save_weights`.
+        """
+        from kerastorch.saving.native import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Load weights saved by kerastorch or Keras (``.weights.pt``, ``.weights.h5``, ``.kt``,
+        ``.keras``, ``.h5``); everything is checked before anything is copied.
+
+        See :func:`kerastorch.saving.load_weights`.
+        """
+        from kerastorch.saving.native import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (no weights); see :func:`kerastorch.models.model_from_json`."""
+        from kerastorch.saving.native import to_json
+
+        return to_json(self, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """Create a model (new weights) from ``model.get_config()``, or from a Keras
+        Sequential's ``get_config()`` for the layers kerastorch supports.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense, Input
+            >>> model = Sequential([Input((2,)), Dense(3)])
+            >>> Sequential.from_config(model.get_config()).output_shape
+            (None, 3)
+        """
+        from kerastorch.saving.serialization import sequential_from_config
+
+        return sequential_from_config(config, custom_objects=custom_objects, cls=cls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ import torch
 
 from kerastorch import losses as losses_module
 from kerastorch import metrics as metrics_module
+from kerastorch import mixed_precision
 from kerastorch import optimizers as optimizers_module
 
 
@@ -19,6 +21,10 @@ class CompiledModel:
     Names are resolved at once (so a typo fails in ``compile``); the optimizer is bound to the
     parameters once the model is built (``bind_optimizer``), and metrics whose meaning depends on
     the output shape (``"accuracy"``) are resolved at the first batch (``build_metrics``).
+
+    It also holds how steps run: ``forward`` is the model, or ``torch.compile(model)`` with
+    ``jit_compile=True``; ``autocast`` and ``loss_scaler`` implement the mixed-precision policy
+    that was global at compile time (``kerastorch.mixed_precision``).
     """
 
     def __init__(
@@ -29,6 +35,7 @@ class CompiledModel:
         metrics: Sequence[Any] | None,
         weighted_metrics: Sequence[Any] | None,
         loss_weights: Any,
+        jit_compile: Any = "auto",
     ) -> None:
         if loss is None:
             raise ValueError(
@@ -46,15 +53,39 @@ class CompiledModel:
         # Resolve names now so that a typo fails here, not at the first batch.
         for spec in self._metric_specs + self._weighted_specs:
             metrics_module.get(spec, loss=self.loss, output_shape=None)
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                'Expected jit_compile to be True, False or "auto", received '
+                f"jit_compile={jit_compile!r}."
+            )
+        # Keras's "auto" does not compile on the torch backend either.
+        self.forward = torch.compile(model) if jit_compile is True else model
+        self.policy = mixed_precision.global_policy()
+        self.loss_scaler: torch.amp.GradScaler | None = None
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.metrics: list[Any] | None = None  # built at the first batch
         self.weighted_metrics: list[Any] = []
         self.optimizer_bound = False
 
+    def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
+        """The mixed-precision context of a forward pass (a no-op under "float32")."""
+        dtype = self.policy.autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=dtype)
+
     def bind_optimizer(self, model: torch.nn.Module) -> None:
         """Attach the optimizer to the (built) model's parameters, once."""
         if self.optimizer_bound:
             return
+        if self.policy.autocast_dtype == torch.float16:
+            device = next(model.parameters()).device
+            if device.type == "cpu":
+                raise ValueError(
+                    'The "mixed_float16" policy needs a CUDA device: torch has no float16 LSTM '
+                    'on the CPU. Use "mixed_bfloat16" there, or move the model to CUDA.'
+                )
+            self.loss_scaler = torch.amp.GradScaler(device.type)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = self.optimizer
         if isinstance(optimizer, optimizers_module.Optimizer):

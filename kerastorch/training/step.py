@@ -13,20 +13,28 @@ from kerastorch.training.data import Batch
 
 
 def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
-    y_pred, mask = model(batch.x, mask=batch.mask, training=True, return_mask=True)
-    loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
+    with compiled.autocast(batch.x.device):
+        y_pred, mask = compiled.forward(batch.x, mask=batch.mask, training=True, return_mask=True)
+        loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
     optimizer = compiled.optimizer
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    scaler = compiled.loss_scaler
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:  # mixed_float16: scale the loss so small gradients survive float16
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
     with torch.no_grad():
         compiled.update_metrics(batch, y_pred.detach(), mask, loss.detach())
 
 
 @torch.inference_mode()
 def test_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
-    y_pred, mask = model(batch.x, mask=batch.mask, training=False, return_mask=True)
-    loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
+    with compiled.autocast(batch.x.device):
+        y_pred, mask = compiled.forward(batch.x, mask=batch.mask, training=False, return_mask=True)
+        loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
     compiled.update_metrics(batch, y_pred, mask, loss)
 
 
