@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import operator
+import os
+import shutil
+import sys
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import torch
+
+from kerastorch.errors import did_you_mean
 
 Logs = dict[str, float]
 
@@ -94,8 +105,10 @@ class CallbackList:
         self._batch_callbacks = [c for c in self.callbacks if c.wants_batch_logs()]
 
     def _call(self, hook: str, *args: Any) -> None:
+        *head, logs = args
+        logs = {} if logs is None else logs  # Keras never passes None as logs
         for callback in self.callbacks:
-            _invoke(callback, hook, *args)
+            _invoke(callback, hook, *head, logs)
 
     def _call_batch(self, hook: str, batch: int, logs_fn: Callable[[], Logs] | None) -> None:
         logs = None
@@ -144,3 +157,157 @@ def _invoke(callback: Callback, hook: str, *args: Any) -> None:
             error.add_note(f"(raised in callback {type(callback).__name__}.{hook})")
             error._kerastorch_reported = True  # type: ignore[attr-defined]
         raise
+
+
+# -- Shared helpers of the built-in callbacks ----------------------------------------------------
+
+
+def print_msg(message: str) -> None:
+    """Print a callback's message without breaking a progress bar that is being drawn."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stdout)
+
+
+def get_learning_rate(optimizer: Any, caller: str) -> float:
+    """The learning rate of a kerastorch optimizer (``learning_rate``) or of a plain
+    ``torch.optim`` optimizer (param group 0's ``lr``)."""
+    if optimizer is None:
+        raise ValueError(
+            f"{caller} needs a compiled model with an optimizer: call "
+            'model.compile(optimizer="adam", loss=...) before fit().'
+        )
+    value = getattr(optimizer, "learning_rate", None)
+    if value is None:
+        groups = getattr(optimizer, "param_groups", None)
+        if not groups:
+            raise ValueError(
+                f'{caller}: expected an optimizer with a "learning_rate" attribute or torch '
+                f"param_groups, received {type(optimizer).__name__}."
+            )
+        value = groups[0]["lr"]
+    return float(value.item() if isinstance(value, torch.Tensor) else value)
+
+
+def set_learning_rate(optimizer: Any, value: float, caller: str) -> None:
+    """Set the learning rate of every param group (through ``learning_rate`` when the optimizer
+    has that property, as kerastorch's optimizers do)."""
+    get_learning_rate(optimizer, caller)  # the same checks
+    if isinstance(getattr(type(optimizer), "learning_rate", None), property):
+        optimizer.learning_rate = value
+        return
+    if hasattr(optimizer, "param_groups"):
+        for group in optimizer.param_groups:
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(value)
+            else:
+                group["lr"] = value
+    else:
+        optimizer.learning_rate = value
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path next to ``path`` (same folder, same file ending); once the body has
+    written it, move it onto ``path`` with ``os.replace``, so ``path`` is always either the old
+    complete file or the new complete one. On an error the temporary file is removed."""
+    folder, name = os.path.split(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex[:8]}-{name}")
+    try:
+        yield tmp
+        if os.path.isfile(tmp):
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif os.path.exists(tmp):
+            os.remove(tmp)
+
+
+class MonitorCallback(Callback):
+    """Base of callbacks that watch one logged quantity (EarlyStopping, ModelCheckpoint,
+    ReduceLROnPlateau), as Keras's ``MonitorCallback``.
+
+    ``mode="auto"`` resolves the direction at the first ``on_epoch_end`` (when the metrics are
+    built): ``"min"`` for ``loss`` / ``val_loss``; otherwise the ``direction`` (``"up"`` or
+    ``"down"``) of the compiled metric whose name is the monitor without its ``val_`` prefix;
+    otherwise a ValueError asking for ``mode="min"`` or ``"max"``.
+
+    Args:
+        monitor: The log key to watch, e.g. ``"val_loss"``.
+        mode: ``"auto"``, ``"min"`` or ``"max"``; an unknown mode warns and falls back to auto.
+        baseline: Initial best value (None: the first value seen).
+        min_delta: Smallest change that counts as an improvement.
+
+    Example:
+        >>> class PrintBest(MonitorCallback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         if self.monitor_op is None:
+        ...             self._set_monitor_op()
+        ...         if self._is_improvement(logs[self.monitor], self.best):
+        ...             self.best = logs[self.monitor]
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        baseline: float | None = None,
+        min_delta: float = 0,
+    ) -> None:
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(
+                f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
+                stacklevel=3,
+            )
+            mode = "auto"
+        self.monitor = monitor
+        self.mode = mode
+        self.best = baseline
+        self.min_delta = abs(min_delta)
+        self.monitor_op: Callable[[float, float], bool] | None = None
+
+    def _set_monitor_op(self, logs: Logs | None = None) -> None:
+        if self.mode == "min":
+            self.monitor_op = operator.lt
+        elif self.mode == "max":
+            self.monitor_op = operator.gt
+        else:
+            name = self.monitor.removeprefix("val_")
+            if name == "loss":
+                self.monitor_op = operator.lt
+            for metric in _compiled_metrics(self.model):
+                direction = getattr(metric, "direction", None)
+                if getattr(metric, "name", None) == name and direction is not None:
+                    self.monitor_op = operator.gt if direction == "up" else operator.lt
+            if self.monitor_op is None:
+                available = sorted(logs or {})
+                hint = did_you_mean(self.monitor, available) if available else ""
+                listing = f" Available metrics are: {','.join(available)}." if available else ""
+                raise ValueError(
+                    f"{type(self).__name__} callback received monitor={self.monitor}, but "
+                    "kerastorch isn't able to automatically determine whether that metric should "
+                    "be maximized or minimized. Pass `mode='max'` in order to monitor based on "
+                    "the highest metric value, or pass `mode='min'` in order to use the lowest "
+                    f"value.{hint}{listing}"
+                )
+        if self.monitor_op is operator.lt:
+            self.min_delta *= -1
+
+    def _is_improvement(self, monitor_value: float, reference_value: float | None) -> bool:
+        if reference_value is None:
+            return True
+        assert self.monitor_op is not None
+        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))
+
+
+def _compiled_metrics(model: Any) -> list[Any]:
+    """The compiled metrics of a kerastorch model (an empty list for anything else)."""
+    compiled = getattr(model, "compiled", None)
+    all_metrics = getattr(compiled, "all_metrics", None)
+    return list(all_metrics()) if callable(all_metrics) else []
