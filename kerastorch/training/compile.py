@@ -114,6 +114,11 @@ class CompiledModel:
             metrics_module.get(spec, loss=self.loss, output_shape=shape)
             for spec in self._weighted_specs
         ]
+        # Keras logs a metric given in both lists twice: "accuracy" and "weighted_accuracy".
+        unweighted = {metric.name for metric in self.metrics}
+        for metric in self.weighted_metrics:
+            if metric.name in unweighted:
+                metric.name = f"weighted_{metric.name}"
 
     def compute_loss(
         self,

@@ -6,6 +6,7 @@ Data comes from ``data.adapt`` (one dispatcher), each batch goes through one fun
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -42,16 +43,14 @@ def fit(
     compiled = _require_compiled(model, "fit")
     if x is None:
         raise ValueError("fit() needs training data: fit(x, y, ...).")
-    if y is None:
-        raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
-    batch_size = data_module.check_batch_size(batch_size)
-    if steps_per_epoch is not None or validation_steps is not None:
-        raise NotImplementedError(
-            "steps_per_epoch / validation_steps apply to generators, which are not supported yet."
-        )
+    steps_per_epoch = data_module.check_steps(steps_per_epoch, "steps_per_epoch")
+    validation_steps = data_module.check_steps(validation_steps, "validation_steps")
+    class_weight = data_module.check_class_weight(class_weight)
 
     # 1. Data: adapt, then split off the last fraction for validation (before any shuffling).
     train_data = data_module.adapt(x, y, sample_weight)
+    if y is None and not train_data.targets_in_data:
+        raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
     if validation_split and validation_data is None:
         train_data, val_data = train_data.split(validation_split)
     elif validation_split:
@@ -63,50 +62,64 @@ def fit(
             else data_module.adapt(validation_data, arg="validation_data")
         )
     if class_weight is not None:
-        weights = data_module.class_weights_to_sample_weights(train_data.y, class_weight)
-        if train_data.sample_weight is not None:
-            weights = weights * train_data.sample_weight
-        train_data.sample_weight = weights
+        train_data.set_class_weight(class_weight)
+    batch_size = data_module.batch_size_for_steps(train_data, batch_size, steps_per_epoch)
+    if val_data is not None:
+        _check_validation_passes(val_data, validation_steps, initial_epoch, epochs, validation_freq)
 
     # 2. Build from the data's shape, then bind the optimizer to the parameters.
     device = _prepare(model, train_data, batch_size)
     compiled.bind_optimizer(model)
 
     # 3. Callbacks: the user's, then History and the progress bar.
-    steps = train_data.num_batches(batch_size)
+    train_epochs = data_module.EpochIterator(train_data, batch_size, shuffle, steps_per_epoch)
     verbose = _verbose(verbose)
     history = History()
     callback_list = CallbackList(
         [*(callbacks or []), history, *([ProgbarLogger(verbose)] if verbose else [])],
         model,
-        {"epochs": epochs, "steps": steps, "verbose": verbose},
+        {"epochs": epochs, "steps": train_epochs.num_batches, "verbose": verbose},
     )
 
     # 4. Epochs.
     model.stop_training = False
-    val_batch_size = data_module.check_batch_size(
-        validation_batch_size or batch_size, "validation_batch_size"
-    )
+    val_epochs = None
+    if val_data is not None:
+        val_batch_size = data_module.check_batch_size(
+            validation_batch_size or batch_size, "validation_batch_size"
+        )
+        # Each validation is a fresh pass (cut at validation_steps), a generator's continues.
+        val_epochs = data_module.EpochIterator(
+            val_data,
+            val_batch_size,
+            shuffle=False,
+            steps=validation_steps,
+            keep_order=True,  # see evaluate(): exact for masked sequence losses
+            continue_passes=False,
+        )
     epoch_logs: dict[str, float] = {}
-    epoch = initial_epoch
+    model._initial_epoch = None  # BackupAndRestore sets it in on_train_begin, as in Keras
     callback_list.on_train_begin()
+    initial_epoch = model._initial_epoch or initial_epoch
+    epoch = initial_epoch
     try:
         for epoch in range(initial_epoch, epochs):
+            batches = train_epochs.next_epoch()
+            if batches is None:  # a generator has run out (NOTE [steps per epoch])
+                break
             compiled.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             model.train()
-            batches = train_data.batches(batch_size, shuffle, keep_order=not shuffle)
             for step, batch in enumerate(batches):
+                _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
                 train_step(model, compiled, _to_device(device, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
                 if model.stop_training:
                     break
             epoch_logs = compiled.results()
-            if val_data is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _run_evaluation(
-                    model, compiled, val_data, val_batch_size, device, callback_list
-                )
+            if val_epochs is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = _run_evaluation(model, compiled, val_epochs, device, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
@@ -137,18 +150,25 @@ def evaluate(
     return_dict: bool,
 ):
     compiled = _require_compiled(model, "evaluate")
-    if y is None:
-        raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
-    batch_size = data_module.check_batch_size(batch_size)
+    steps = data_module.check_steps(steps, "steps")
     eval_data = data_module.adapt(x, y, sample_weight)
+    if y is None and not eval_data.targets_in_data:
+        raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
+    batch_size = data_module.batch_size_for_steps(eval_data, batch_size, steps)
     device = _prepare(model, eval_data, batch_size)
+    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    # Input order, as Keras: a masked sequence loss is averaged per batch over its valid steps,
+    # so length-bucketed batches would give another (if similar) value.
+    eval_epochs = data_module.EpochIterator(
+        eval_data, batch_size, shuffle=False, steps=steps, keep_order=True
+    )
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
         model,
-        {"steps": eval_data.num_batches(batch_size), "verbose": verbose},
+        {"steps": eval_epochs.num_batches, "verbose": verbose},
     )
-    logs = _run_evaluation(model, compiled, eval_data, batch_size, device, callback_list)
+    logs = _run_evaluation(model, compiled, eval_epochs, device, callback_list)
     if return_dict:
         return logs
     values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
@@ -165,35 +185,53 @@ def predict(
     callbacks: Sequence[Callback] | None,
     pad_value: float | None = None,
 ) -> np.ndarray | list[np.ndarray]:
-    batch_size = data_module.check_batch_size(batch_size)
+    steps = data_module.check_steps(steps, "steps")
     predict_data = data_module.adapt(x)
+    batch_size = data_module.batch_size_for_steps(predict_data, batch_size, steps)
     device = _prepare(model, predict_data, batch_size)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
         model,
-        {"steps": predict_data.num_batches(batch_size), "verbose": verbose},
+        {"steps": steps or predict_data.num_batches(batch_size), "verbose": verbose},
     )
     was_training = model.training
     model.eval()
     results: list[tuple[Any, torch.Tensor, torch.Tensor | None]] = []
+    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    indexed_batches = predict_data.indexed_batches(batch_size, keep_order=steps is not None)
+    if steps is not None:
+        indexed_batches = itertools.islice(indexed_batches, steps)
     callback_list.on_predict_begin()
     try:
-        for step, (index, batch) in enumerate(predict_data.indexed_batches(batch_size)):
+        for step, (index, batch) in enumerate(indexed_batches):
             callback_list.on_batch_begin("predict", step)
             outputs, mask = predict_step(model, _to_device(device, batch))
             results.append((index, outputs.cpu(), None if mask is None else mask.cpu()))
-            callback_list.on_batch_end("predict", step, dict)
+            callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
     finally:
         model.train(was_training)
     callback_list.on_predict_end()
-    return _assemble_predictions(results, len(predict_data), pad_value)
+    if steps is not None and len(results) < steps:
+        warnings.warn(data_module.OUT_OF_DATA, stacklevel=3)
+    # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
+    count = sum(len(out) for _, out, _ in results)
+    return _assemble_predictions(results, count, pad_value)
 
 
 def _assemble_predictions(results, count: int, pad_value: float | None):
     """Predictions in input order. Per-timestep outputs of ragged sequences (their mask is set)
     become one array per sequence, or one padded array with ``pad_value``."""
     if all(mask is None for _, _, mask in results):
+        shapes = sorted({tuple(out.shape[1:]) for _, out, _ in results})
+        if len(shapes) > 1:
+            raise ValueError(
+                "predict: the batches gave outputs of different shapes "
+                f"{[(None, *shape) for shape in shapes]}, which cannot be stacked (batches of "
+                "padded sequences of different lengths?). Yield each batch's x as a list of "
+                "sequences, or as (x_padded, mask), to get one output per sequence; or predict "
+                "batch by batch."
+            )
         if all(isinstance(index, slice) for index, _, _ in results):
             return torch.cat([out for _, out, _ in results]).numpy()
         first = results[0][1]
@@ -219,16 +257,19 @@ def _assemble_predictions(results, count: int, pad_value: float | None):
     return padded
 
 
-def _run_evaluation(
-    model, compiled, eval_data, batch_size, device, callback_list
-) -> dict[str, float]:
-    """One pass over ``eval_data`` in inference mode; returns the loss and metrics."""
+def _run_evaluation(model, compiled, epochs, device, callback_list) -> dict[str, float]:
+    """One evaluation epoch of ``epochs`` (an EpochIterator) in inference mode; returns the loss
+    and metrics (nothing when a one-shot validation stream has run out)."""
+    batches = epochs.next_epoch()
+    if batches is None:
+        return {}
     was_training = model.training
     model.eval()
     compiled.reset_metrics()
     callback_list.on_test_begin()
     try:
-        for step, batch in enumerate(eval_data.batches(batch_size, shuffle=False)):
+        for step, batch in enumerate(batches):
+            _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
             test_step(model, compiled, _to_device(device, batch))
             callback_list.on_batch_end("test", step, compiled.results)
@@ -237,6 +278,35 @@ def _run_evaluation(
     logs = compiled.results()
     callback_list.on_test_end(logs)
     return logs
+
+
+def _require_targets(batch: Batch, data: data_module.Adapter, action: str, step: int) -> None:
+    if batch.y is None:
+        raise ValueError(
+            f"{action}: batch {step} from {data.description} has no targets; the loss needs "
+            "them. Yield (x, y) or (x, y, sample_weight) batches (samples, for a Dataset)."
+        )
+
+
+def _check_validation_passes(
+    val_data: data_module.Adapter,
+    validation_steps: int | None,
+    initial_epoch: int,
+    epochs: int,
+    validation_freq: int,
+) -> None:
+    """A one-shot validation stream is used up by the first validation: reject more of them."""
+    if not val_data.one_shot or validation_steps is not None:
+        return
+    passes = sum(1 for epoch in range(initial_epoch, epochs) if (epoch + 1) % validation_freq == 0)
+    if passes > 1:
+        raise ValueError(
+            f"validation_data is {val_data.description}, which can be read only once, but fit "
+            f"would validate {passes} times: every validation after the first would find it "
+            "empty. Pass validation_steps (batches per validation) with a generator that "
+            "loops forever, or a re-iterable validation set (arrays, a torch Dataset or "
+            "DataLoader)."
+        )
 
 
 def _require_compiled(model: Any, action: str):
@@ -249,20 +319,32 @@ def _require_compiled(model: Any, action: str):
 
 
 def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> torch.device:
-    """Build the model from the data's shape if needed; return the device of its weights."""
+    """Build the model from the data's first batch if needed; return the device of its weights.
+
+    The first batch is read even for a built model, so that empty inputs fail here; streams keep
+    it for their first epoch.
+    """
+    first = data.first_batch(batch_size)
     if not model.built:
-        first = next(data.batches(batch_size, shuffle=False))
         with torch.no_grad():
             if model.input_batch_shape is None:
-                ragged = first.mask is not None  # any length: the time axis stays unknown
+                # Ragged batches, and streams whose batches may differ in length: any length.
+                any_length = first.mask is not None or (
+                    data.varying_shapes
+                    and (
+                        first.x.dim() >= 3
+                        or (first.x.dim() == 2 and not first.x.is_floating_point())
+                    )
+                )
                 model.build(
-                    (None, None, *first.x.shape[2:]) if ragged else (None, *first.x.shape[1:])
+                    (None, None, *first.x.shape[2:]) if any_length else (None, *first.x.shape[1:])
                 )
             if not model.built:  # a layer needs data to build (e.g. Dense after Flatten)
                 was_training = model.training
                 model.eval()
                 model(first.x, mask=first.mask)
                 model.train(was_training)
+                model.reset_states()  # that forward must not advance stateful layers
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 

@@ -61,9 +61,12 @@ class TimeseriesWindows(Dataset):
     ``(x, y)`` at once, ``x`` of shape ``(batch, sequence_length, *data.shape[1:])``. Batches keep
     the dtype of ``data`` and ``targets``.
 
-    ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served. Because
-    ``__getitems__`` returns a ready batch, a ``DataLoader`` over this dataset needs
-    ``collate_fn=lambda batch: batch``.
+    ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served:
+    ``model.fit(windows)`` (and ``evaluate`` / ``predict`` / ``validation_data``) serves them so,
+    one ``__getitems__`` gather per batch, as Keras serves the batched ``tf.data`` dataset; the
+    ``batch_size`` / ``shuffle`` arguments of ``fit`` are then ignored (``batch_size`` applies
+    when the dataset's is None). Because ``__getitems__`` returns a ready batch, a
+    ``DataLoader`` over this dataset needs ``collate_fn=lambda batch: batch``.
 
     Example:
         >>> data = np.arange(10, dtype="float32").reshape(10, 1)

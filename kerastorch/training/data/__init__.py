@@ -1,82 +1,161 @@
 """Data adapters: every kind of input becomes batches (:class:`Batch`) before the loop sees it.
 
 ``adapt()`` is the one dispatcher. One module per kind of input: ``arrays.py`` (numpy arrays,
-tensors, lists of one shape), ``ragged.py`` (lists of sequences of different lengths).
+tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different lengths),
+``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by ``fit``),
+``generators.py`` (``DataLoader``, generators and other iterables of ready batches);
+``elements.py`` says what one yielded batch or sample means, and ``epochs.py`` which batches
+make an epoch (``steps_per_epoch``).
+
+What each input accepts, as in Keras: arrays take ``y``, ``sample_weight``, ``class_weight``,
+``shuffle``, ``batch_size`` and ``validation_split``. Datasets, loaders and generators carry their
+own targets and weights (``y`` and ``sample_weight`` must be None) and cannot be split
+(``validation_split``); ``class_weight`` applies to each of their batches that has no weights.
+A map-style ``Dataset`` is batched with ``batch_size`` and shuffled with ``shuffle``; an
+``IterableDataset`` is batched with ``batch_size``; a ``DataLoader`` or a generator is used as
+is, and ``batch_size`` / ``shuffle`` are ignored (Keras ignores them too; unlike Keras, no warning
+is given for ``shuffle=True``, ``fit``'s default).
 """
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from kerastorch.training.data.arrays import ArrayData, split_point
+from kerastorch.training.data.arrays import ArrayData, LazyArray, split_point
 from kerastorch.training.data.base import (
     DEFAULT_BATCH_SIZE,
     Batch,
+    DataAdapter,
+    batch_size_for_steps,
     check_batch_size,
+    check_class_weight,
     check_finite,
+    check_steps,
+    class_weights_to_sample_weights,
     to_tensor,
 )
-from kerastorch.training.data.ragged import RaggedData, is_ragged
+from kerastorch.training.data.elements import collate, to_batch
+from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator
+from kerastorch.training.data.generators import BatchStreamData, StreamData
+from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
+from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
 
-Adapter = ArrayData | RaggedData
+Adapter = DataAdapter
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "OUT_OF_DATA",
     "Adapter",
     "ArrayData",
     "Batch",
+    "BatchStreamData",
+    "DataAdapter",
+    "DatasetData",
+    "EpochIterator",
+    "IterableDatasetData",
+    "LazyArray",
     "RaggedData",
+    "StreamData",
     "adapt",
+    "batch_size_for_steps",
     "check_batch_size",
+    "check_class_weight",
     "check_finite",
+    "check_steps",
     "class_weights_to_sample_weights",
+    "collate",
+    "is_batch_source",
     "is_ragged",
+    "pad_batch",
     "split_point",
+    "to_batch",
     "to_tensor",
 ]
 
+_KIND = {  # how Keras names the input in "When providing `x` as a ..." errors
+    DatasetData: "torch Dataset",
+    IterableDatasetData: "torch IterableDataset",
+}
 
-def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -> Adapter:
+
+def is_batch_source(value: Any) -> bool:
+    """A torch dataset or loader, a generator / iterator, or another iterable object that is not
+    array-like (arrays, tensors, lists, tuples and objects with ``__array__`` are data)."""
+    if isinstance(value, (Dataset, DataLoader, types.GeneratorType)):
+        return True
+    if isinstance(value, (np.ndarray, torch.Tensor, list, tuple, dict, str, bytes)):
+        return False
+    if hasattr(value, "__array__"):
+        return False
+    return hasattr(value, "__next__") or hasattr(value, "__iter__")
+
+
+def _stream_adapter(x: Any) -> DataAdapter:
+    if isinstance(x, DataLoader):
+        return BatchStreamData(x)
+    if isinstance(x, IterableDataset):
+        return IterableDatasetData(x)
+    if isinstance(x, Dataset):
+        return DatasetData(x)
+    return BatchStreamData(x)
+
+
+def _kind(data: DataAdapter) -> str:
+    if isinstance(data, BatchStreamData):
+        if isinstance(data.source, DataLoader):
+            return "torch DataLoader"
+        return "generator" if data.one_shot else "iterable"
+    return _KIND[type(data)]
+
+
+def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -> DataAdapter:
     """Turn user data into an adapter (the single dispatcher for every kind of input).
+
+    Args:
+        x: Arrays / tensors / lists, a list of sequences of different lengths, a torch
+            ``Dataset``, ``IterableDataset`` or ``DataLoader``, a generator, or an iterable of
+            batches; with ``arg="validation_data"``, a tuple ``(x, y[, sample_weight])`` or one of
+            the batch sources.
+        y: Targets for arrays; must be None for datasets, loaders and generators.
+        sample_weight: Weights for arrays, ``(N,)`` or per time step ``(N, T)``.
+        arg: ``"x"`` or ``"validation_data"``, for error messages.
 
     Example:
         >>> type(adapt(np.zeros((4, 3)), np.zeros(4))).__name__
         'ArrayData'
         >>> type(adapt([np.zeros((3, 2)), np.zeros((5, 2))])).__name__
         'RaggedData'
+        >>> type(adapt(iter([(np.zeros((2, 3)), np.zeros(2))]))).__name__
+        'BatchStreamData'
     """
-    if arg == "validation_data":
+    if arg == "validation_data" and not is_batch_source(x):
         if not isinstance(x, (tuple, list)) or len(x) not in (2, 3):
             raise ValueError(
                 "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight_val), received {type(x).__name__}"
+                "sample_weight_val), a torch Dataset or DataLoader, or a generator; received "
+                f"{type(x).__name__}"
                 f"{f' of length {len(x)}' if isinstance(x, (tuple, list)) else ''}."
             )
         x, y, sample_weight = (*x, None)[:3]
-    if isinstance(x, (torch.utils.data.Dataset, torch.utils.data.DataLoader)) or _is_iterator(x):
-        raise NotImplementedError(
-            f"{arg}: torch Datasets, DataLoaders and generators are not supported yet; pass numpy "
-            "arrays, tensors or a list of sequences."
-        )
+    if is_batch_source(x):
+        data = _stream_adapter(x)
+        kind = _kind(data)
+        if y is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `y` should not be passed. Instead, the "
+                f"targets should be included as part of the {kind}."
+            )
+        if sample_weight is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `sample_weights` should not be passed. "
+                f"Instead, the sample weights should be included as part of the {kind}."
+            )
+        return data
     if is_ragged(x):
         return RaggedData(x, y, sample_weight)
     return ArrayData(x, y, sample_weight)
-
-
-def _is_iterator(value: Any) -> bool:
-    return hasattr(value, "__next__") and not isinstance(value, (np.ndarray, torch.Tensor))
-
-
-def class_weights_to_sample_weights(
-    y: torch.Tensor, class_weight: dict[int, float]
-) -> torch.Tensor:
-    """Keras's ``class_weight``: each sample weighs as much as its class (index or one-hot)."""
-    labels = y.argmax(dim=-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-    labels = labels.round().long()
-    table = torch.ones(int(max(int(labels.max()) + 1, max(class_weight) + 1)))
-    for label, weight in class_weight.items():
-        table[int(label)] = float(weight)
-    return table[labels]

@@ -1,4 +1,14 @@
-"""Adapter for in-memory arrays: numpy arrays, tensors and nested lists of one shape."""
+"""Adapter for in-memory arrays: numpy arrays, tensors and nested lists of one shape.
+
+NOTE [lazy arrays]
+    Arrays are converted to tensors once, up front, and batches are slices (or one
+    ``index_select`` when shuffling) of those tensors. Two kinds of arrays are instead kept as
+    they are and converted one batch at a time (:class:`LazyArray`): numpy memmaps
+    (``np.memmap``, ``np.load(..., mmap_mode="r")``), whose rows are read from disk only when a
+    batch needs them, and in-memory arrays of at least ``LAZY_CONVERSION_BYTES`` that need a dtype
+    conversion (float64 -> float32, int32 -> int64), which would otherwise be copied whole.
+    Their NaN check is made per batch.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +16,19 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 
-from kerastorch.training.data.base import Batch, check_finite, to_tensor
+from kerastorch.training.data.base import (
+    Batch,
+    DataAdapter,
+    check_finite,
+    class_weights_to_sample_weights,
+    to_tensor,
+)
+
+# In-memory arrays at least this big that need a dtype conversion are converted per batch.
+LAZY_CONVERSION_BYTES = 1 << 28  # 256 MiB
 
 
 def split_point(n: int, validation_split: float) -> int:
@@ -27,22 +47,118 @@ def split_point(n: int, validation_split: float) -> int:
     return cut
 
 
-class ArrayData:
+def _target_dtype(dtype: np.dtype, floating: bool) -> np.dtype:
+    """The dtype :func:`to_tensor` gives an array of ``dtype`` (float32 if ``floating``)."""
+    if floating or dtype == np.bool_ or np.issubdtype(dtype, np.floating):
+        return np.dtype(np.float32)
+    if np.issubdtype(dtype, np.integer):
+        return np.dtype(np.int64)
+    return dtype
+
+
+class LazyArray:
+    """A numpy array converted to a tensor one batch at a time (NOTE [lazy arrays]).
+
+    Indexing with a slice or an index tensor returns a tensor of just those rows; ``view`` returns
+    another :class:`LazyArray` (for ``validation_split``).
+
+    Example:
+        >>> lazy = LazyArray(np.arange(6.0).reshape(3, 2), "x")
+        >>> lazy[1:3]
+        tensor([[2., 3.],
+                [4., 5.]])
+    """
+
+    def __init__(self, array: np.ndarray, arg: str, floating: bool = False) -> None:
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+        ):
+            raise TypeError(
+                f"{arg} must hold numbers, received an array of dtype {array.dtype}. Convert "
+                "strings or objects to numbers first (e.g. token ids or floats)."
+            )
+        if array.ndim == 0:
+            raise ValueError(f"{arg} is a scalar; it needs a first axis of samples.")
+        self.array = array
+        self.arg = arg
+        self.floating = floating
+        self.dtype = _target_dtype(array.dtype, floating)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def _convert(self, rows: np.ndarray, positions: torch.Tensor) -> torch.Tensor:
+        # np.array copies: a memmap's rows are read into memory, never shared with the file.
+        tensor = torch.from_numpy(np.array(rows, dtype=self.dtype))
+        check_finite(tensor, self.arg, positions)
+        return tensor
+
+    def __getitem__(self, index: slice | torch.Tensor) -> torch.Tensor:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(len(self))
+            return self._convert(self.array[index], torch.arange(start, max(start, stop)))
+        return self.index_select(0, index)
+
+    def index_select(self, dim: int, index: torch.Tensor) -> torch.Tensor:
+        """Rows ``index`` (axis 0 only), read with one numpy fancy-indexing call."""
+        return self._convert(self.array[index.cpu().numpy()], index)
+
+    def view(self, index: slice) -> LazyArray:
+        return LazyArray(self.array[index], self.arg, self.floating)
+
+    def materialize(self) -> torch.Tensor:
+        """The whole array as a tensor (for small arrays such as labels)."""
+        return self[0 : len(self)]
+
+
+def is_lazy_candidate(value: Any) -> bool:
+    """Memmaps, and big in-memory numpy arrays whose conversion would copy them."""
+    if isinstance(value, np.memmap):
+        return True
+    return (
+        isinstance(value, np.ndarray)
+        and value.nbytes >= LAZY_CONVERSION_BYTES
+        and value.dtype != _target_dtype(value.dtype, floating=False)
+    )
+
+
+def as_column(value: Any, arg: str, floating: bool = False) -> torch.Tensor | LazyArray:
+    """A tensor converted once, or a :class:`LazyArray` (NOTE [lazy arrays])."""
+    if is_lazy_candidate(value):
+        return LazyArray(value, arg, floating)
+    tensor = to_tensor(value, arg)
+    return tensor.float() if floating else tensor
+
+
+def _part(column: torch.Tensor | LazyArray | None, index: slice) -> Any:
+    if column is None:
+        return None
+    return column.view(index) if isinstance(column, LazyArray) else column[index]
+
+
+class ArrayData(DataAdapter):
     """In-memory arrays of ``N`` samples: ``x``, optional ``y`` and ``sample_weight``.
+
+    ``sample_weight`` is per sample ``(N,)`` or, for sequence outputs, per time step ``(N, T)``.
+    Memmaps and big arrays needing a dtype conversion are read per batch (NOTE [lazy arrays]).
 
     Example:
         >>> data = ArrayData(np.zeros((50, 3)), np.zeros((50, 1)))
-        >>> [len(x) for x, y, w in data.batches(32, shuffle=False)]
+        >>> [len(x) for x, y, w, mask in data.batches(32, shuffle=False)]
         [32, 18]
     """
 
     def __init__(
         self, x: Any, y: Any = None, sample_weight: Any = None, *, check: bool = True
     ) -> None:
-        self.x = to_tensor(x, "x")
-        self.y = None if y is None else to_tensor(y, "y")
+        self.x = as_column(x, "x")
+        self.y = None if y is None else as_column(y, "y")
         self.sample_weight = (
-            None if sample_weight is None else to_tensor(sample_weight, "sample_weight").float()
+            None if sample_weight is None else as_column(sample_weight, "sample_weight", True)
         )
         n = len(self.x)
         for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
@@ -55,12 +171,15 @@ class ArrayData:
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
         if check:
-            check_finite(self.x, "x")
-            if self.y is not None:
-                check_finite(self.y, "y")
+            for arg, value in (("x", self.x), ("y", self.y)):
+                if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
+                    check_finite(value, arg)
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def num_samples(self) -> int:
+        return len(self)
 
     def split(self, validation_split: float) -> tuple[ArrayData, ArrayData]:
         """Keras's split: the *last* ``validation_split`` fraction, before any shuffling."""
@@ -69,15 +188,30 @@ class ArrayData:
 
     def _take(self, index: slice) -> ArrayData:
         part = ArrayData.__new__(ArrayData)
-        part.x = self.x[index]
-        part.y = None if self.y is None else self.y[index]
-        part.sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        part.x = _part(self.x, index)
+        part.y = _part(self.y, index)
+        part.sample_weight = _part(self.sample_weight, index)
         return part
+
+    def set_class_weight(self, class_weight: dict[int, float]) -> None:
+        """Keras's ``class_weight``: each sample weighs as much as its class (never together
+        with ``sample_weight``, as in Keras)."""
+        if self.sample_weight is not None:
+            raise ValueError(
+                "You cannot `class_weight` and `sample_weight` at the same time. Pass one of "
+                "them: fold the class weights into sample_weight if you need both."
+            )
+        if self.y is None:
+            raise ValueError("class_weight needs targets y to find each sample's class.")
+        y = self.y.materialize() if isinstance(self.y, LazyArray) else self.y
+        self.sample_weight = class_weights_to_sample_weights(y, class_weight)
 
     def num_batches(self, batch_size: int) -> int:
         return math.ceil(len(self) / batch_size)
 
-    def indexed_batches(self, batch_size: int) -> Iterator[tuple[slice, Batch]]:
+    def indexed_batches(
+        self, batch_size: int, keep_order: bool = False
+    ) -> Iterator[tuple[slice, Batch]]:
         """Batches in input order, with the samples each holds (views, no copies)."""
         tensors = (self.x, self.y, self.sample_weight)
         for start in range(0, len(self), batch_size):

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerastorch.training.data.base import Batch, check_finite, to_tensor
+from kerastorch.training.data.base import (
+    Batch,
+    DataAdapter,
+    check_finite,
+    class_weights_to_sample_weights,
+    to_tensor,
+)
 
 # Shuffled sequences are sorted by length within pools of this many batches: batches of similar
 # lengths, in a fresh random order every epoch.
@@ -77,9 +83,22 @@ class RaggedStore:
         return part
 
 
-class RaggedData:
+def pad_batch(sequences: Sequence[Any], arg: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch of sequences of different lengths, right-padded with zeros, and its mask.
+
+    Example:
+        >>> x, mask = pad_batch([[1, 2, 3], [4]], "x")
+        >>> x.tolist(), mask.tolist()
+        ([[1, 2, 3], [4, 0, 0]], [[True, True, True], [True, False, False]])
+    """
+    store = RaggedStore(sequences, arg)
+    return store.gather(torch.arange(len(store)))
+
+
+class RaggedData(DataAdapter):
     """A list of ``N`` sequences (``(T_i, features)`` arrays, or token-id lists), with targets
-    that are either one array of ``N`` rows or another list of sequences.
+    that are either one array of ``N`` rows or another list of sequences. ``sample_weight`` is one
+    weight per sequence ``(N,)``, or a list of per-step weights (padded steps weigh 0).
 
     Example:
         >>> data = RaggedData([np.ones((3, 2)), np.ones((5, 2))], np.zeros((2, 1)))
@@ -99,9 +118,14 @@ class RaggedData:
         else:
             self.y = to_tensor(y, "y")
             check_finite(self.y, "y")
-        self.sample_weight = (
-            None if sample_weight is None else to_tensor(sample_weight, "sample_weight").float()
-        )
+        self.sample_weight: RaggedStore | torch.Tensor | None
+        if sample_weight is None:
+            self.sample_weight = None
+        elif is_ragged(sample_weight):
+            self.sample_weight = RaggedStore(sample_weight, "sample_weight")
+            self.sample_weight.values = self.sample_weight.values.float()
+        else:
+            self.sample_weight = to_tensor(sample_weight, "sample_weight").float()
         for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
             if value is not None and len(value) != n:
                 raise ValueError(
@@ -111,6 +135,24 @@ class RaggedData:
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def num_samples(self) -> int:
+        return len(self)
+
+    def set_class_weight(self, class_weight: dict[int, float]) -> None:
+        """Keras's ``class_weight``: each sequence weighs as much as its class."""
+        if self.sample_weight is not None:
+            raise ValueError(
+                "You cannot `class_weight` and `sample_weight` at the same time. Pass one of "
+                "them: fold the class weights into sample_weight if you need both."
+            )
+        if not isinstance(self.y, torch.Tensor):
+            raise ValueError(
+                "class_weight needs one class label per sequence; y is "
+                f"{'missing' if self.y is None else 'a list of per-step targets'}. Use "
+                "sample_weight (a list of per-step weights) instead."
+            )
+        self.sample_weight = class_weights_to_sample_weights(self.y, class_weight)
 
     @property
     def lengths(self) -> torch.Tensor:
@@ -137,7 +179,13 @@ class RaggedData:
             if isinstance(self.y, RaggedStore)
             else self.y[index]
         )
-        part.sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        part.sample_weight = (
+            None
+            if self.sample_weight is None
+            else self.sample_weight.take(index)
+            if isinstance(self.sample_weight, RaggedStore)
+            else self.sample_weight[index]
+        )
         return part
 
     def num_batches(self, batch_size: int) -> int:
@@ -172,14 +220,20 @@ class RaggedData:
             y, _ = self.y.gather(index)
         else:
             y = None if self.y is None else self.y[index]
-        sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        if isinstance(self.sample_weight, RaggedStore):
+            sample_weight, _ = self.sample_weight.gather(index)
+        else:
+            sample_weight = None if self.sample_weight is None else self.sample_weight[index]
         return Batch(x, y, sample_weight, mask)
 
     def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
         for index in self.batch_indices(batch_size, shuffle, keep_order):
             yield self.batch(index)
 
-    def indexed_batches(self, batch_size: int) -> Iterator[tuple[torch.Tensor, Batch]]:
-        """Length-bucketed batches with the sequences each holds (``predict`` restores order)."""
-        for index in self.batch_indices(batch_size, shuffle=False, keep_order=False):
+    def indexed_batches(
+        self, batch_size: int, keep_order: bool = False
+    ) -> Iterator[tuple[torch.Tensor, Batch]]:
+        """Length-bucketed batches (input order with ``keep_order``) with the sequences each
+        holds (``predict`` restores the order)."""
+        for index in self.batch_indices(batch_size, shuffle=False, keep_order=keep_order):
             yield index, self.batch(index)
