@@ -138,9 +138,9 @@ class Sequential(Model):
     def _single_output_shape(self, layer: Layer, shape: Any) -> Shape:
         if isinstance(shape, list):
             raise ValueError(
-                f"{layer.describe()} returns several tensors (return_state=True), but every layer "
-                f"of Sequential '{self.name}' must return one tensor. Use return_state=True on a "
-                "layer called directly, outside Sequential."
+                f"{layer.describe()} returns several tensors (return_state=True, or Bidirectional "
+                f"with merge_mode=None), but every layer of Sequential '{self.name}' must return "
+                "one tensor. Use such a layer called directly, outside Sequential."
             )
         return shape
 
@@ -229,6 +229,22 @@ class Sequential(Model):
             mask = layer.compute_mask(x, mask)
             x = outputs
         return (x, mask) if return_mask else x
+
+    def reset_states(self) -> None:
+        """Reset the carried states of every stateful layer to zeros (Keras 2's
+        ``model.reset_states()``; Keras 3 models lack it, its layers have ``reset_states``).
+
+        Example:
+            >>> from kerastorch.layers import Input, LSTM
+            >>> model = Sequential([Input(batch_shape=(2, 5, 3)), LSTM(4, stateful=True)])
+            >>> _ = model(torch.ones(2, 5, 3))
+            >>> model.reset_states()
+            >>> float(model.layers[0].states[0].abs().sum())
+            0.0
+        """
+        for layer in self._layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
 
     # -- configuration ---------------------------------------------------------------------------
 
