@@ -2,5 +2,6 @@
 
 from kerastorch.models.model import Model
 from kerastorch.models.sequential import Sequential
+from kerastorch.saving import load_model, model_from_json
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json"]

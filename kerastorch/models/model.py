@@ -32,6 +32,7 @@ class Model(nn.Module):
         self.compiled = None  # a training.compile.CompiledModel after compile()
         self.stop_training = False
         self.history = None
+        self._initial_epoch: int | None = None  # set by BackupAndRestore to resume a fit
         self.train(False)
 
     @property

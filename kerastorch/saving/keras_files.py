@@ -1,0 +1,1245 @@
+"""Keras's files, both ways: Keras 3 ``.keras`` archives and ``.weights.h5`` files, and legacy
+Keras HDF5 models (``.h5``).
+
+NOTE [Keras file layouts]
+    * ``.keras`` (Keras 3, ``keras/src/saving/saving_lib.py``) is a zip of ``config.json``
+      (``{"module", "class_name": "Sequential", "config": {"layers": [InputLayer, ...]},
+      "build_config", "compile_config"}``), ``metadata.json`` and ``model.weights.h5``.
+    * ``model.weights.h5`` / ``x.weights.h5``: every object's variables live in a ``vars`` group
+      as datasets ``"0"``, ``"1"``... in the layer's ``get_weights()`` order. A Sequential's layers
+      are under ``layers/<key>``, where ``<key>`` is the snake-case *class* name made unique in
+      order (``dense``, ``dense_1``...), not the layer's name. Layers that keep their variables in
+      a sub-object use a sub-path: an LSTM's are in ``layers/lstm/cell/vars``. The optimizer's
+      variables are in ``optimizer/vars``: ``iteration``, ``learning_rate``, then its slots.
+    * Legacy ``.h5`` (``keras/src/legacy/saving/legacy_h5_format.py``): the root attribute
+      ``model_config`` holds the architecture JSON, ``training_config`` the compile arguments;
+      ``model_weights/<layer name>`` has an attribute ``weight_names`` listing the datasets
+      (``sequential/lstm/lstm_cell/kernel``, or ``lstm/lstm_cell/kernel:0`` from Keras 2) in the
+      layer's trainable-then-non-trainable order; layers are matched to the model in order.
+
+NOTE [Keras layer table]
+    :data:`KERAS_LAYERS` maps each Keras layer class to kerastorch: the kerastorch class name
+    (looked up in ``kerastorch.layers`` when used, so a layer added later needs only its entry),
+    the sub-paths holding its variables, and the Keras config keys to ignore. A Keras config key
+    the kerastorch class accepts is passed on as is; ``dtype`` is checked (kerastorch runs
+    float32); a Keras-only key is accepted when it is inert (regularizers / constraints /
+    ``quantization_config`` None, ``zero_output_for_mask`` False...) and refused, naming it,
+    otherwise. A wrapper's nested layer (``Bidirectional(layer=...)``) goes through the table too.
+    A new layer needs one entry, e.g. ``register_keras_layer(KerasLayer("Conv2D"))`` (or a line in
+    the table below); its weights are read and written with the layer's own ``keras_weights`` /
+    ``load_keras_weights``, so Keras's layout is the layer's business, not this module's.
+
+NOTE [hard_sigmoid in old files]
+    Keras 2 defined ``hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1)``; Keras 3 defines it as
+    ``relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1)``, and Keras 3.15 loads a Keras 2 ``.h5`` whose
+    LSTM used ``recurrent_activation="hard_sigmoid"`` (the default before Keras 2.3) with its own
+    Keras 3 function, so its predictions differ from the ones the model made in Keras 2.
+    kerastorch does exactly what Keras 3.15 does (Keras 3 is the reference), and warns when the
+    file was written by Keras 1 or 2 and uses ``hard_sigmoid``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import inspect
+import io
+import json
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from kerastorch.layers.base import snake_case
+from kerastorch.saving import serialization
+from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
+from kerastorch.saving.serialization import SavingError
+
+__all__ = [
+    "KERAS_LAYERS",
+    "KERAS_OPTIMIZER_SLOTS",
+    "KerasLayer",
+    "register_keras_layer",
+]
+
+# The Keras version whose formats are written (and read first).
+KERAS_TARGET_VERSION = "3.15.1"
+_FLOAT32_POLICY = {
+    "module": "keras",
+    "class_name": "DTypePolicy",
+    "config": {"name": "float32"},
+    "registered_name": None,
+}
+
+
+def require_h5py() -> Any:
+    """Import h5py, or explain how to install it (it is an optional dependency)."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            "Reading or writing Keras files (.keras, .h5, .weights.h5) needs h5py: "
+            "pip install h5py (or pip install 'kerastorch-lib[h5]')."
+        ) from None
+    return h5py
+
+
+# -- the layer table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """How one Keras layer class maps to a kerastorch layer (see NOTE [Keras layer table]).
+
+    Args:
+        keras_name: Keras's class name (``"LSTM"``).
+        kerastorch_name: The class in ``kerastorch.layers``; defaults to ``keras_name``.
+        weight_paths: Sub-paths of the layer's group that hold its variables, in order (``""``
+            for the layer itself, ``"cell"`` for a recurrent layer's cell). With several paths
+            the weights are split evenly between them (a ``Bidirectional``'s two directions).
+        weight_names: Names of the variables in legacy ``.h5`` files, in order (cosmetic).
+        ignore: Keras config keys dropped whatever their value because they change nothing
+            kerastorch computes (e.g. an RNG ``seed``).
+        from_keras: Optional hook rewriting the converted config (Keras -> kerastorch).
+        to_keras: Optional hook rewriting the config written for Keras (kerastorch -> Keras).
+
+    Example:
+        >>> KERAS_LAYERS["LSTM"].weight_paths
+        ('cell',)
+    """
+
+    keras_name: str
+    kerastorch_name: str | None = None
+    weight_paths: tuple[str, ...] = ("",)
+    weight_names: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    from_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
+    to_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
+
+    @property
+    def target(self) -> str:
+        return self.kerastorch_name or self.keras_name
+
+
+KERAS_LAYERS: dict[str, KerasLayer] = {}
+"""Keras class name -> :class:`KerasLayer`; see NOTE [Keras layer table]."""
+
+
+def register_keras_layer(spec: KerasLayer) -> KerasLayer:
+    """Add (or replace) a table entry so Keras files with that layer load and save.
+
+    Example:
+        >>> register_keras_layer(KerasLayer("Dense", weight_names=("kernel", "bias"))).target
+        'Dense'
+    """
+    KERAS_LAYERS[spec.keras_name] = spec
+    return spec
+
+
+for _spec in (
+    KerasLayer("Dense", weight_names=("kernel", "bias")),
+    KerasLayer("Dropout"),
+    KerasLayer("Activation"),
+    KerasLayer("Flatten"),
+    KerasLayer("Masking"),
+    KerasLayer("Embedding", weight_names=("embeddings",)),
+    KerasLayer("GlobalAveragePooling1D"),
+    KerasLayer("GlobalMaxPooling1D"),
+    KerasLayer(
+        "LSTM",
+        weight_paths=("cell",),
+        weight_names=("lstm_cell/kernel", "lstm_cell/recurrent_kernel", "lstm_cell/bias"),
+        # seed: the dropout RNG; implementation: a Keras 2 execution option.
+        ignore=("seed", "implementation"),
+    ),
+    KerasLayer(
+        "GRU",
+        weight_paths=("cell",),
+        weight_names=("gru_cell/kernel", "gru_cell/recurrent_kernel", "gru_cell/bias"),
+        ignore=("implementation",),
+    ),
+    KerasLayer(
+        "SimpleRNN",
+        weight_paths=("cell",),
+        weight_names=(
+            "simple_rnn_cell/kernel",
+            "simple_rnn_cell/recurrent_kernel",
+            "simple_rnn_cell/bias",
+        ),
+    ),
+    # The wrapped layers' variables: forward then backward, each in its own cell.
+    KerasLayer("Bidirectional", weight_paths=("forward_layer/cell", "backward_layer/cell")),
+    KerasLayer("Conv1D", weight_names=("kernel", "bias")),
+    KerasLayer("MaxPooling1D"),
+    KerasLayer("AveragePooling1D"),
+    KerasLayer(
+        "BatchNormalization",
+        weight_names=("gamma", "beta", "moving_mean", "moving_variance"),
+        # Only read by Keras when renorm=True, which kerastorch's BatchNormalization checks.
+        ignore=("renorm_clipping", "renorm_momentum"),
+    ),
+    KerasLayer("LayerNormalization", weight_names=("gamma", "beta")),
+    KerasLayer("ReLU"),
+    KerasLayer("LeakyReLU"),
+    KerasLayer("ELU"),
+    KerasLayer("PReLU", weight_names=("alpha",)),
+    KerasLayer("Softmax"),
+    KerasLayer("GaussianDropout"),
+    KerasLayer("GaussianNoise"),
+    # Keras's SpatialDropout1D takes no `trainable` argument.
+    KerasLayer(
+        "SpatialDropout1D",
+        to_keras=lambda config: {k: v for k, v in config.items() if k != "trainable"},
+    ),
+):
+    register_keras_layer(_spec)
+del _spec
+
+# Keras-only config keys and the values at which they change nothing.
+_INERT_VALUES: dict[str, tuple[Any, ...]] = {
+    "zero_output_for_mask": (False,),
+    "quantization_config": (None,),
+    "lora_rank": (None, 0),
+    "lora_alpha": (None,),
+    "time_major": (False,),
+    "autocast": (True,),
+    "activity_regularizer": (None,),
+    "rms_scaling": (False,),
+}
+
+
+def _is_inert(key: str, value: Any) -> bool:
+    if key.endswith(("_regularizer", "_constraint")):
+        return value is None
+    return key in _INERT_VALUES and any(
+        value is v or (value == v and type(value) is type(v)) for v in _INERT_VALUES[key]
+    )
+
+
+def _kerastorch_layers() -> dict[str, type]:
+    return serialization.layer_classes()
+
+
+def _spec_for_layer(layer: Any) -> KerasLayer | None:
+    """The table entry whose kerastorch class is ``type(layer)`` (None for other layers)."""
+    name = type(layer).__name__
+    if _kerastorch_layers().get(name) is not type(layer):
+        return None  # a user's class (even a subclass of a kerastorch layer)
+    return _spec_for_class_name(name)
+
+
+def _accepted_args(cls: type) -> set[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is torch.nn.Module or klass is object:
+            continue
+        for param in inspect.signature(init).parameters.values():
+            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and param.name != "self":
+                names.add(param.name)
+    return names
+
+
+def _policy_name(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        config = value.get("config")
+        if isinstance(config, dict):
+            return config.get("name")
+        if isinstance(config, str):
+            return config
+    return None
+
+
+def _convert_object(value: Any, custom_objects: Mapping[str, Any] | None, where: str) -> Any:
+    """A Keras-serialized function (``{"class_name": "function", "config": "name"}``) becomes
+    the registered object or the name; other values pass through."""
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        for name in (value.get("registered_name"), value.get("config")):
+            if isinstance(name, str) and name != "function":
+                obj = serialization.get_registered_object(name, custom_objects)
+                if obj is not None:
+                    return obj
+        name = value.get("config")
+        if isinstance(name, str):
+            return name
+        raise SavingError(f"{where}: cannot read the function {value!r}.")
+    if (
+        isinstance(value, dict)
+        and value.get("class_name") in KERAS_LAYERS
+        and isinstance(value.get("config"), dict)
+    ):
+        # A nested layer (a wrapper's ``layer``): converted through the table as well.
+        cls, config, _ = keras_layer_config_to_kerastorch(value, custom_objects)
+        return {"class_name": cls.__name__, "config": config}
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        obj = serialization.get_registered_object(
+            str(value.get("registered_name") or value["class_name"]), custom_objects
+        )
+        if obj is not None and not inspect.isclass(obj):
+            return obj
+        return {"class_name": value["class_name"], "config": value["config"]}
+    return value
+
+
+def keras_layer_config_to_kerastorch(
+    entry: Mapping[str, Any],
+    custom_objects: Mapping[str, Any] | None,
+    all_entries: Sequence[Any] = (),
+) -> tuple[type, dict[str, Any], KerasLayer]:
+    """The kerastorch class and constructor arguments for one Keras layer entry."""
+    from kerastorch import activations, initializers
+
+    class_name = str(entry.get("class_name"))
+    config = dict(entry.get("config") or {})
+    layer_name = config.get("name", "?")
+    spec = KERAS_LAYERS.get(class_name)
+    registered = None
+    if isinstance(entry.get("registered_name"), str):
+        registered = serialization.get_registered_object(entry["registered_name"], custom_objects)
+    if registered is None:
+        registered = serialization.get_registered_object(class_name, custom_objects)
+    if registered is not None:
+        cls = serialization.resolve_layer_class(entry, custom_objects, all_entries)
+        spec = spec or KerasLayer(class_name)
+    elif spec is not None:
+        cls = _kerastorch_layers().get(spec.target)
+        if cls is None:
+            raise SavingError(
+                f"Keras layer {class_name} '{layer_name}' maps to kerastorch.layers."
+                f"{spec.target}, which does not exist in this kerastorch."
+            )
+        if getattr(cls, "unsafe_to_deserialize", False) and serialization.in_safe_mode():
+            raise SavingError(
+                f"Keras layer {class_name} '{layer_name}' carries Python code in its config, "
+                "which is refused in safe mode because loading it would run code from the file. "
+                "If you trust the file's source, load it with safe_mode=False."
+            )
+    else:
+        raise unsupported_layers_error([entry], all_entries)
+    accepted = _accepted_args(cls)
+    where = f"Keras layer {class_name} '{layer_name}'"
+    out: dict[str, Any] = {}
+    refused = []
+    for key, value in config.items():
+        if key == "dtype":
+            policy = _policy_name(value)
+            if policy not in (None, "float32"):
+                warnings.warn(
+                    f"{where} uses dtype policy {policy!r}; kerastorch loads it as float32 "
+                    "(weights are cast, results may differ slightly).",
+                    stacklevel=4,
+                )
+            continue
+        if key in spec.ignore:
+            continue
+        if key in accepted:
+            out[key] = _convert_object(value, custom_objects, f"{where}: {key}")
+        elif not _is_inert(key, value):
+            refused.append(f"{key}={value!r}")
+    if refused:
+        raise SavingError(
+            f"{where} uses {', '.join(refused)}, which kerastorch's {cls.__name__} does not "
+            "support; the model cannot be reproduced exactly."
+        )
+    for key, value in list(out.items()):
+        if key.endswith("_initializer") and value is not None:
+            try:
+                initializers.get(value)
+            except (ValueError, TypeError):
+                # Initializers only matter for re-initialization; the weights come from the file.
+                warnings.warn(
+                    f"{where}: the initializer {key}={value!r} is unknown to kerastorch and was "
+                    "replaced by the layer's default (the loaded weights are unaffected).",
+                    stacklevel=4,
+                )
+                del out[key]
+        if key.endswith("activation") and isinstance(value, str):
+            try:
+                activations.get(value)
+            except ValueError as error:
+                raise SavingError(
+                    f"{where}: {error} If it is your own function, pass "
+                    f"custom_objects={{'{value}': {value}}} when loading."
+                ) from None
+    if spec.from_keras is not None:
+        out = spec.from_keras(out)
+    return cls, out, spec
+
+
+def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> SavingError:
+    listed = ", ".join(
+        f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
+    )
+    layers = serialization._describe_entries(all_entries)
+    return SavingError(
+        f"The Keras model uses layers kerastorch cannot load: {listed}. Layers in the file: "
+        f"{layers}. Supported Keras layers: {', '.join(sorted(KERAS_LAYERS))}. For your own "
+        "layer classes pass custom_objects={'ClassName': ClassName}."
+    )
+
+
+def _entries_and_shape(config: Mapping[str, Any]) -> tuple[list[Any], Any]:
+    entries = []
+    input_shape = None
+    for entry in config.get("layers") or []:
+        if not isinstance(entry, dict):
+            raise SavingError(f"Unreadable layer entry in the Keras config: {entry!r}.")
+        if entry.get("class_name") == "InputLayer":
+            layer_config = entry.get("config") or {}
+            input_shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
+            continue
+        entries.append(entry)
+    if input_shape is None:
+        input_shape = config.get("build_input_shape")
+    return entries, input_shape
+
+
+def sequential_from_keras_config(
+    config: Mapping[str, Any],
+    custom_objects: Mapping[str, Any] | None = None,
+    cls: type | None = None,
+    build_input_shape: Any = None,
+) -> Any:
+    """Build a kerastorch Sequential from a Keras Sequential config (Keras 3 or Keras 2)."""
+    from kerastorch.models import Sequential
+
+    cls = cls or Sequential
+    if isinstance(config, list):  # Keras 1 / early Keras 2: the config is the layer list
+        config = {"layers": config}
+    entries, input_shape = _entries_and_shape(config)
+    if input_shape is None:
+        input_shape = build_input_shape
+    known = set(KERAS_LAYERS)
+    bad = [
+        e
+        for e in entries
+        if e.get("class_name") not in known
+        and serialization.get_registered_object(
+            str(e.get("registered_name") or e.get("class_name")), custom_objects
+        )
+        is None
+    ]
+    if bad:
+        raise unsupported_layers_error(bad, entries)
+    layers = []
+    for entry in entries:
+        layer_cls, layer_config, _ = keras_layer_config_to_kerastorch(
+            entry, custom_objects, entries
+        )
+        try:
+            layers.append(layer_cls.from_config(layer_config))
+        except (TypeError, ValueError) as error:
+            raise SavingError(
+                f"Cannot create kerastorch {layer_cls.__name__} from Keras layer "
+                f"'{layer_config.get('name', '?')}': {error}"
+            ) from error
+    model = cls(name=config.get("name"))
+    for layer in layers:
+        model.add(layer)
+    if input_shape is not None and not model.built:
+        model.build(tuple(input_shape))
+    for layer, entry in zip(layers, entries, strict=True):
+        build = entry.get("build_config") or {}
+        shape = build.get("input_shape")
+        if not layer.built and isinstance(shape, list):
+            layer.build_from_shape(tuple(shape))
+    return model
+
+
+# -- weights: reading --------------------------------------------------------------------------
+
+
+def _unique_key(name: str, used: dict[str, int]) -> str:
+    """Keras's ``_get_unique_name``: ``dense``, ``dense_1``, ``dense_2``..."""
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _keras_class_name(layer: Any) -> str:
+    spec = _spec_for_layer(layer)
+    return spec.keras_name if spec is not None else type(layer).__name__
+
+
+def _layer_keys(model: Any) -> list[tuple[Any, str, KerasLayer]]:
+    used: dict[str, int] = {}
+    out = []
+    for layer in model.layers:
+        spec = _spec_for_layer(layer) or KerasLayer(type(layer).__name__)
+        out.append((layer, _unique_key(snake_case(_keras_class_name(layer)), used), spec))
+    return out
+
+
+def _read_vars(group: Any, where: str) -> list[np.ndarray]:
+    keys = list(group.keys())
+    expected = [str(i) for i in range(len(keys))]
+    if sorted(keys, key=lambda k: (len(k), k)) != expected:
+        raise SavingError(f"{where}: expected variables named 0..{len(keys) - 1}, found {keys}.")
+    return [np.asarray(group[k]) for k in expected]
+
+
+def _check_and_copy(
+    plan: list[tuple[Any, list[np.ndarray]]], source: str, skip_mismatch: bool = False
+) -> None:
+    """Check every layer's arrays against its Keras-layout weights, then copy them all."""
+    problems = []
+    ok: list[tuple[Any, list[np.ndarray]]] = []
+    for layer, arrays in plan:
+        current = layer.keras_weights()
+        shapes = [tuple(a.shape) for a in arrays]
+        expected = [tuple(w.shape) for w in current]
+        if shapes != expected:
+            problems.append(
+                f"{layer.describe()} expects weights of shapes {expected} (Keras layout), the "
+                f"file has {shapes}"
+            )
+        else:
+            ok.append((layer, arrays))
+    if problems and not skip_mismatch:
+        raise SavingError(
+            f"The weights in {source} do not fit the model: " + "; ".join(problems) + ". "
+            "Nothing was loaded."
+        )
+    if problems:
+        warnings.warn(
+            "load_weights(skip_mismatch=True): skipped " + "; ".join(problems) + ".",
+            stacklevel=4,
+        )
+    with torch.no_grad():
+        for layer, arrays in ok:
+            current = layer.keras_weights()
+            if not current:
+                continue
+            tensors = [
+                torch.as_tensor(np.asarray(a), dtype=ref.dtype).to(ref.device)
+                for a, ref in zip(arrays, current, strict=True)
+            ]
+            layer.load_keras_weights(tensors)
+
+
+def _keras3_weight_plan(h5: Any, model: Any, source: str) -> list[tuple[Any, list[np.ndarray]]]:
+    """Match a Keras 3 weights file's ``layers/<key>`` groups to the model's layers."""
+    if "layers" not in h5:
+        raise SavingError(
+            f"{source} has no 'layers' group: it is not a Keras 3 weights file of a Sequential "
+            f"model (top-level groups: {sorted(h5.keys())})."
+        )
+    groups = h5["layers"]
+    plan = []
+    expected_keys = []
+    for layer, key, spec in _layer_keys(model):
+        expected_keys.append(key)
+        arrays: list[np.ndarray] = []
+        if key not in groups:
+            if layer.keras_weights():
+                raise SavingError(
+                    f"{source} has no weights for {layer.describe()} (looked for "
+                    f"'layers/{key}'; the file has {sorted(groups.keys())}). Nothing was loaded."
+                )
+            continue
+        for sub in spec.weight_paths:
+            path = f"{sub}/vars" if sub else "vars"
+            if path in groups[key]:
+                arrays.extend(_read_vars(groups[key][path], f"{source}: layers/{key}/{path}"))
+        plan.append((layer, arrays))
+    extra = [k for k in groups if k not in expected_keys and _group_has_datasets(groups[k])]
+    if extra:
+        raise SavingError(
+            f"{source} holds weights for layers the model does not have: "
+            f"{['layers/' + k for k in extra]} (the model's layers map to "
+            f"{['layers/' + k for k in expected_keys]}). Nothing was loaded."
+        )
+    return plan
+
+
+def _collect(found: list[str], name: str, obj: Any, h5py: Any) -> None:
+    if isinstance(obj, h5py.Dataset):
+        found.append(name)
+
+
+def _group_has_datasets(group: Any) -> bool:
+    h5py = require_h5py()
+    found = []
+    group.visititems(lambda name, obj: _collect(found, name, obj, h5py))
+    return bool(found)
+
+
+def _attr_list(group: Any, name: str) -> list[str]:
+    """``load_attributes_from_hdf5_group``: an attribute that may be split in chunks."""
+    if name in group.attrs:
+        values = list(group.attrs[name])
+    else:
+        values = []
+        chunk = 0
+        while f"{name}{chunk}" in group.attrs:
+            values.extend(group.attrs[f"{name}{chunk}"])
+            chunk += 1
+    return [v.decode("utf8") if hasattr(v, "decode") else str(v) for v in values]
+
+
+def _attr_text(attrs: Any, name: str) -> str | None:
+    value = attrs.get(name)
+    if value is None:
+        return None
+    return value.decode("utf-8") if hasattr(value, "decode") else str(value)
+
+
+def _legacy_weight_plan(group: Any, model: Any, source: str) -> list[tuple[Any, list[np.ndarray]]]:
+    """Keras's topological loading: saved layers with weights, in order, to the model's."""
+    saved = []
+    for name in _attr_list(group, "layer_names"):
+        if name not in group:
+            raise SavingError(f"{source}: layer group '{name}' is listed but missing.")
+        weight_names = _attr_list(group[name], "weight_names")
+        if weight_names:
+            try:
+                arrays = [np.asarray(group[name][w]) for w in weight_names]
+            except KeyError as error:
+                raise SavingError(f"{source}: layer '{name}' lacks a weight ({error}).") from None
+            saved.append((name, arrays))
+    layers = [layer for layer in model.layers if layer.keras_weights()]
+    if len(saved) != len(layers):
+        raise SavingError(
+            f"{source} has weights for {len(saved)} layers {[n for n, _ in saved]} but the model "
+            f"has {len(layers)} layers with weights {[layer.name for layer in layers]}. "
+            "Nothing was loaded."
+        )
+    return [(layer, arrays) for layer, (_, arrays) in zip(layers, saved, strict=True)]
+
+
+def _open_h5(source: Any, path: str) -> Any:
+    h5py = require_h5py()
+    try:
+        return h5py.File(source, "r")
+    except OSError as error:
+        raise SavingError(
+            f"Cannot read {path!r} as HDF5: it is corrupt or truncated ({error})."
+        ) from error
+
+
+def load_weights_h5(model: Any, path: str, skip_mismatch: bool = False) -> None:
+    """Load a Keras ``.weights.h5`` (Keras 3 layout) or a legacy ``.h5`` (model or weights)."""
+    with _open_h5(path, path) as h5:
+        if "layer_names" in h5.attrs or "layer_names0" in h5.attrs:
+            plan = _legacy_weight_plan(h5, model, repr(path))
+        elif "model_weights" in h5:
+            plan = _legacy_weight_plan(h5["model_weights"], model, repr(path))
+        else:
+            plan = _keras3_weight_plan(h5, model, repr(path))
+    _check_and_copy(plan, repr(path), skip_mismatch)
+
+
+def load_weights_from_keras_archive(
+    model: Any, zf: zipfile.ZipFile, path: str, skip_mismatch: bool = False
+) -> None:
+    data = _read_zip_member(zf, "model.weights.h5", path)
+    with _open_h5(io.BytesIO(data), path) as h5:
+        plan = _keras3_weight_plan(h5, model, repr(path))
+    _check_and_copy(plan, repr(path), skip_mismatch)
+
+
+def _read_zip_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
+    from kerastorch.saving.native import _read_member
+
+    return _read_member(zf, name, path)
+
+
+# -- optimizer variables -----------------------------------------------------------------------
+
+
+def _slot_groups(optimizer: Any) -> list[list[str]] | None:
+    config = optimizer.get_config()
+    rule = KERAS_OPTIMIZER_SLOTS.get(type(optimizer).__name__)
+    return None if rule is None else rule(config)
+
+
+KERAS_OPTIMIZER_SLOTS: dict[str, Callable[[dict[str, Any]], list[list[str]]]] = {
+    "SGD": lambda c: [["momentum"]] if c["momentum"] else [],
+    "Adam": lambda c: [["momentum", "velocity"]] + ([["velocity_hat"]] if c["amsgrad"] else []),
+    "AdamW": lambda c: [["momentum", "velocity"]] + ([["velocity_hat"]] if c["amsgrad"] else []),
+    "RMSprop": lambda c: (
+        [["velocity"]]
+        + ([["momentum"]] if c["momentum"] > 0 else [])
+        + ([["average_gradient"]] if c["centered"] else [])
+    ),
+    "Adagrad": lambda c: [["accumulator"]],
+    "Adadelta": lambda c: [["accumulated_grad", "accumulated_delta_var"]],
+    "Adamax": lambda c: [["momentum", "norm"]],
+}
+"""Keras optimizer class -> its slot variables, grouped as Keras's ``build`` creates them (one
+``add_optimizer_variables`` call per group: for each model variable, each name of the group).
+kerastorch's optimizers keep the same slot names in ``optimizer.state[param]``."""
+
+
+def _slot_fill(optimizer: Any, slot: str) -> float:
+    if slot == "accumulator":
+        return float(optimizer.get_config().get("initial_accumulator_value", 0.0))
+    return 0.0
+
+
+def _layer_slot_to_keras(layer: Any, values: dict[str, torch.Tensor]) -> list[np.ndarray]:
+    """One slot of a layer's parameters (torch layout, by parameter name) in Keras layout, for
+    the layer's trainable Keras weights: the slot values go through the layer's own
+    ``keras_weights`` mapping on a copy of the layer."""
+    twin = copy.deepcopy(layer)
+    with torch.no_grad():
+        for name, param in twin.named_parameters():
+            param.copy_(values[name])
+    return [w.detach().cpu().numpy().copy() for w in twin.keras_weights() if w.requires_grad]
+
+
+def _layer_slot_from_keras(layer: Any, arrays: list[np.ndarray]) -> dict[str, torch.Tensor]:
+    twin = copy.deepcopy(layer)
+    current = twin.keras_weights()
+    trainable = [i for i, w in enumerate(current) if w.requires_grad]
+    values = [w.detach().clone() for w in current]
+    for i, array in zip(trainable, arrays, strict=True):
+        values[i] = torch.as_tensor(np.asarray(array), dtype=values[i].dtype)
+    with torch.no_grad():
+        twin.load_keras_weights(values)
+    return {name: p.detach().clone() for name, p in twin.named_parameters()}
+
+
+def _trainable_layers(model: Any) -> list[Any]:
+    return [layer for layer in model.layers if any(w.requires_grad for w in layer.keras_weights())]
+
+
+def optimizer_variables_to_keras(model: Any) -> list[np.ndarray] | None:
+    """Keras's ``optimizer.variables`` for the compiled model, or None if not expressible."""
+    compiled = model.compiled
+    optimizer = compiled.optimizer if compiled is not None else None
+    from kerastorch import optimizers
+
+    if not isinstance(optimizer, optimizers.Optimizer) or not compiled.optimizer_bound:
+        return None
+    groups = _slot_groups(optimizer)
+    if groups is None or len(optimizer.param_groups) != 1:
+        return None
+    state = optimizer.state
+    out = [
+        np.asarray(optimizer.iterations, dtype=np.int64),
+        np.asarray(optimizer.learning_rate, dtype=np.float32),
+    ]
+    layers = _trainable_layers(model)
+    per_layer: list[dict[str, list[np.ndarray]]] = []
+    for layer in layers:
+        slots = {}
+        for slot in {s for group in groups for s in group}:
+            values = {}
+            for name, param in layer.named_parameters():
+                value = state.get(param, {}).get(slot)
+                if value is None:
+                    value = torch.full_like(param, _slot_fill(optimizer, slot))
+                values[name] = value
+            slots[slot] = _layer_slot_to_keras(layer, values)
+        per_layer.append(slots)
+    for group in groups:
+        for slots in per_layer:
+            count = len(next(iter(slots.values()))) if slots else 0
+            for index in range(count):
+                out.extend(slots[slot][index] for slot in group)
+    return out
+
+
+def optimizer_variables_from_keras(model: Any, arrays: list[np.ndarray], source: str) -> None:
+    """Restore a Keras optimizer's variables into the model's (bound) kerastorch optimizer."""
+    optimizer = model.compiled.optimizer
+    groups = _slot_groups(optimizer)
+    if groups is None:
+        warnings.warn(
+            f"{source}: the state of optimizer {type(optimizer).__name__} cannot be read from "
+            "a Keras file; training continues from a fresh optimizer state.",
+            stacklevel=4,
+        )
+        return
+    layers = _trainable_layers(model)
+    counts = [sum(1 for w in layer.keras_weights() if w.requires_grad) for layer in layers]
+    total = sum(counts)
+    expected = 2 + total * sum(len(g) for g in groups)
+    if len(arrays) != expected:
+        warnings.warn(
+            f"{source}: the saved optimizer has {len(arrays)} variables where kerastorch "
+            f"expects {expected}; training continues from a fresh optimizer state.",
+            stacklevel=4,
+        )
+        return
+    iterations = int(np.asarray(arrays[0]))
+    position = 2
+    keras_slots: dict[str, list[np.ndarray]] = {}
+    for group in groups:
+        for _ in range(total):
+            for slot in group:
+                keras_slots.setdefault(slot, []).append(arrays[position])
+                position += 1
+    new_state: dict[torch.Tensor, dict[str, torch.Tensor]] = {}
+    start = 0
+    for layer, count in zip(layers, counts, strict=True):
+        params = dict(layer.named_parameters())
+        for slot, values in keras_slots.items():
+            torch_values = _layer_slot_from_keras(layer, values[start : start + count])
+            for name, value in torch_values.items():
+                if params[name].requires_grad:
+                    new_state.setdefault(params[name], {})[slot] = value.to(params[name].device)
+        start += count
+    for param, slots in new_state.items():
+        optimizer.state[param] = slots
+    for group in optimizer.param_groups:
+        group["step"] = iterations
+
+
+# -- reading models ----------------------------------------------------------------------------
+
+
+def _keras_compile(
+    model: Any,
+    config: Mapping[str, Any],
+    custom_objects: Mapping[str, Any] | None,
+    source: str,
+) -> None:
+    """Compile ``model`` from Keras's ``compile_config`` or legacy ``training_config``."""
+    from kerastorch import optimizers
+
+    optimizer_entry = config.get("optimizer") or config.get("optimizer_config")
+    if not isinstance(optimizer_entry, dict):
+        return
+    class_name = str(optimizer_entry.get("class_name"))
+    optimizer_config = dict(optimizer_entry.get("config") or {})
+    for key, inert in (("decay", 0.0), ("jit_compile", None), ("is_legacy_optimizer", None)):
+        if key in optimizer_config and (inert is None or optimizer_config[key] == inert):
+            del optimizer_config[key]
+    try:
+        cls = serialization.get_registered_object(class_name, custom_objects)
+        if cls is None:
+            cls = optimizers.OPTIMIZERS.get(class_name)
+        optimizer = cls.from_config(optimizer_config)
+        loss = _keras_loss(config.get("loss"), custom_objects)
+        metrics = [_keras_metric(m, custom_objects) for m in _flat(config.get("metrics"))]
+        weighted = [_keras_metric(m, custom_objects) for m in _flat(config.get("weighted_metrics"))]
+    except (ValueError, TypeError, KeyError, SavingError) as error:
+        raise SavingError(
+            f"{source}: cannot restore the Keras compile state ({error}). Load with "
+            "compile=False and call model.compile(...) yourself."
+        ) from error
+    if loss is None:
+        return
+    model.compile(
+        optimizer=optimizer, loss=loss, metrics=metrics or None, weighted_metrics=weighted or None
+    )
+    model.compiled.bind_optimizer(model)
+
+
+def _flat(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        raise SavingError("per-output metrics (a dict) do not apply to a Sequential model")
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            out.extend(_flat(item) if isinstance(item, list) else [item])
+        return out
+    return [value]
+
+
+def _keras_object(
+    value: Any, registry: Any, custom_objects: Mapping[str, Any] | None, what: str
+) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise SavingError(f"cannot read the {what} {value!r}")
+    class_name = value.get("class_name")
+    inner = value.get("config")
+    if class_name == "function" or (isinstance(inner, str) and class_name in (None, "function")):
+        name = str(value.get("registered_name") or inner)
+        obj = serialization.get_registered_object(name, custom_objects)
+        if obj is None and isinstance(inner, str):
+            obj = serialization.get_registered_object(inner, custom_objects)
+        return obj if obj is not None else inner
+    cls = serialization.get_registered_object(
+        str(value.get("registered_name") or class_name), custom_objects
+    )
+    if cls is None:
+        cls = registry.get(str(class_name))
+    config = dict(inner or {})
+    if config.get("dtype") in (None, "float32") or _policy_name(config.get("dtype")) == "float32":
+        config.pop("dtype", None)
+    return cls.from_config(config)
+
+
+def _keras_loss(value: Any, custom_objects: Mapping[str, Any] | None) -> Any:
+    from kerastorch import losses
+
+    if isinstance(value, (list, dict)) and not (isinstance(value, dict) and "class_name" in value):
+        raise SavingError("per-output losses do not apply to a Sequential model")
+    return _keras_object(value, losses.LOSSES, custom_objects, "loss")
+
+
+def _keras_metric(value: Any, custom_objects: Mapping[str, Any] | None) -> Any:
+    from kerastorch import metrics
+
+    return _keras_object(value, metrics.METRICS, custom_objects, "metric")
+
+
+def load_keras_archive(
+    zf: zipfile.ZipFile,
+    config: dict[str, Any],
+    path: str,
+    custom_objects: Mapping[str, Any] | None,
+    compile: bool,
+) -> Any:
+    """A kerastorch model from a Keras 3 ``.keras`` archive (see NOTE [Keras file layouts])."""
+    if config.get("class_name") != "Sequential":
+        raise SavingError(
+            f"{path!r} holds a Keras {config.get('class_name')} model; kerastorch loads "
+            "Sequential models."
+        )
+    weights = _read_zip_member(zf, "model.weights.h5", path)
+    model = sequential_from_keras_config(
+        config.get("config") or {},
+        custom_objects,
+        build_input_shape=(config.get("build_config") or {}).get("input_shape"),
+    )
+    if not model.built:
+        raise SavingError(f"{path!r}: the Keras model has no input shape; it cannot be built.")
+    with _open_h5(io.BytesIO(weights), path) as h5:
+        plan = _keras3_weight_plan(h5, model, repr(path))
+        optimizer_arrays = None
+        if compile and "optimizer" in h5 and "vars" in h5["optimizer"]:
+            optimizer_arrays = _read_vars(h5["optimizer"]["vars"], f"{path}: optimizer/vars")
+    _check_and_copy(plan, repr(path))
+    compile_config = config.get("compile_config")
+    if compile and isinstance(compile_config, dict):
+        _keras_compile(model, compile_config, custom_objects, repr(path))
+        if model.compiled is not None and optimizer_arrays:
+            optimizer_variables_from_keras(model, optimizer_arrays, repr(path))
+    return model
+
+
+def _uses_hard_sigmoid(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_uses_hard_sigmoid(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses_hard_sigmoid(v) for v in value)
+    return value == "hard_sigmoid"
+
+
+def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile: bool) -> Any:
+    """A kerastorch model from a legacy Keras HDF5 model file."""
+    with _open_h5(path, path) as h5:
+        text = _attr_text(h5.attrs, "model_config")
+        if text is None:
+            raise SavingError(
+                f"{path!r} is an HDF5 file without a model config (attribute 'model_config'): "
+                "if it holds only weights, build the model and call model.load_weights(path)."
+            )
+        try:
+            model_config = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SavingError(f"{path!r}: model_config is not valid JSON ({error}).") from error
+        if model_config.get("class_name") != "Sequential":
+            raise SavingError(
+                f"{path!r} holds a Keras {model_config.get('class_name')} model; kerastorch "
+                "loads Sequential models."
+            )
+        version = _attr_text(h5.attrs, "keras_version") or "1"
+        if version.split(".")[0] in ("1", "2") and _uses_hard_sigmoid(model_config):
+            warnings.warn(
+                f"{path!r} was written by Keras {version} and uses hard_sigmoid. Like Keras 3, "
+                "kerastorch computes hard_sigmoid as x/6 + 0.5 (Keras 2 used 0.2x + 0.5), so "
+                "predictions differ from the ones made in Keras 2.",
+                stacklevel=3,
+            )
+        model = sequential_from_keras_config(model_config.get("config") or {}, custom_objects)
+        if not model.built:
+            raise SavingError(f"{path!r}: the Keras model has no input shape; it cannot be built.")
+        if "model_weights" not in h5:
+            raise SavingError(f"{path!r} has no 'model_weights' group.")
+        plan = _legacy_weight_plan(h5["model_weights"], model, repr(path))
+        training_text = _attr_text(h5.attrs, "training_config") if compile else None
+    _check_and_copy(plan, repr(path))
+    if training_text:
+        _keras_compile(model, json.loads(training_text), custom_objects, repr(path))
+    return model
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _spec_for_class_name(name: str) -> KerasLayer | None:
+    for spec in KERAS_LAYERS.values():
+        if spec.target == name:
+            return spec
+    return None
+
+
+def _keras_config(spec: KerasLayer, config: dict[str, Any], where: str) -> dict[str, Any]:
+    """A kerastorch layer config (JSON-ready) as Keras writes it; nested layers (a wrapper's
+    ``layer``) are converted too."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {serialization.OBJECT_MARKER}:
+            raise SavingError(
+                f"{where}: {key} is a custom object, which Keras cannot load from a file written "
+                "by kerastorch. Save it with model.save('model.kt') instead."
+            )
+        inner = _spec_for_class_name(value.get("class_name")) if isinstance(value, dict) else None
+        if inner is not None and isinstance(value.get("config"), dict):
+            value = {
+                "module": "keras.layers",
+                "class_name": inner.keras_name,
+                "config": _keras_config(inner, value["config"], f"{where}: {key}"),
+                "registered_name": None,
+            }
+        out[key] = value
+    out["dtype"] = dict(_FLOAT32_POLICY)
+    return spec.to_keras(out) if spec.to_keras is not None else out
+
+
+def _keras_layer_entry(layer: Any, legacy: bool) -> dict[str, Any]:
+    spec = _spec_for_layer(layer)
+    if spec is None:
+        raise SavingError(
+            f"{layer.describe()} is not in kerastorch's Keras layer table "
+            "(kerastorch.saving.keras_files.KERAS_LAYERS), so the model cannot be written as a "
+            f"Keras file. Keras layers kerastorch writes: {', '.join(sorted(KERAS_LAYERS))}. "
+            "Save it with model.save('model.kt') instead."
+        )
+    config = serialization.encode_value(layer.get_config(), layer.describe())
+    config = _keras_config(spec, config, layer.describe())
+    entry: dict[str, Any] = {"class_name": spec.keras_name, "config": config}
+    if not legacy:
+        entry = {"module": "keras.layers", **entry, "registered_name": None}
+        if layer.built and layer.build_input_shape is not None:
+            entry["build_config"] = {"input_shape": list(layer.build_input_shape)}
+    return entry
+
+
+def _keras_model_config(model: Any, legacy: bool) -> dict[str, Any]:
+    shape = list(model.input_batch_shape)
+    input_entry: dict[str, Any] = {
+        "class_name": "InputLayer",
+        "config": {
+            "batch_shape": shape,
+            "dtype": "float32",
+            "sparse": False,
+            "ragged": False,
+            "name": "input_layer",
+            "optional": False,
+        },
+    }
+    if not legacy:
+        input_entry = {"module": "keras.layers", **input_entry, "registered_name": None}
+    return {
+        "name": model.name,
+        "trainable": True,
+        "dtype": dict(_FLOAT32_POLICY),
+        "layers": [input_entry, *(_keras_layer_entry(layer, legacy) for layer in model.layers)],
+        "build_input_shape": shape,
+    }
+
+
+def _keras_compile_config(model: Any) -> dict[str, Any] | None:
+    """Keras's ``compile_config`` for the model, or None (with a warning) if it has none."""
+    from kerastorch import losses, optimizers
+
+    compiled = model.compiled
+    if compiled is None:
+        return None
+    optimizer = compiled.optimizer
+    if not isinstance(optimizer, optimizers.Optimizer) or type(optimizer).__name__ not in (
+        optimizers.OPTIMIZERS
+    ):
+        warnings.warn(
+            f"The optimizer {type(optimizer).__name__} has no Keras equivalent: the Keras file "
+            "is written without the compile state.",
+            stacklevel=4,
+        )
+        return None
+    try:
+        loss = _keras_loss_entry(compiled.loss, losses)
+        metrics = [_keras_metric_entry(m) for m in compiled._metric_specs]
+        weighted = [_keras_metric_entry(m) for m in compiled._weighted_specs]
+    except SavingError as error:
+        warnings.warn(f"{error} The Keras file is written without the compile state.", stacklevel=4)
+        return None
+    return {
+        "optimizer": {
+            "module": "keras.optimizers",
+            "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(),
+            "registered_name": None,
+        },
+        "loss": loss,
+        "loss_weights": None,
+        "metrics": metrics or None,
+        "weighted_metrics": weighted or None,
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+def _keras_loss_entry(loss: Any, losses: Any) -> Any:
+    cls = type(loss)
+    if (
+        loss.name in losses.LOSSES
+        and losses.LOSSES.get(loss.name) is cls
+        and loss.get_config() == cls(name=loss.name).get_config()
+    ):
+        return loss.name
+    if cls.__name__ in losses.LOSSES and losses.LOSSES.get(cls.__name__) is cls:
+        return {
+            "module": "keras.losses",
+            "class_name": cls.__name__,
+            "config": serialization.encode_value(loss.get_config(), "loss"),
+            "registered_name": None,
+        }
+    raise SavingError(f"The loss {loss!r} has no Keras equivalent.")
+
+
+def _keras_metric_entry(spec: Any) -> Any:
+    from kerastorch import metrics
+
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, metrics.Metric) and type(spec).__name__ in metrics.METRICS:
+        return {
+            "module": "keras.metrics",
+            "class_name": type(spec).__name__,
+            "config": serialization.encode_value(spec.get_config(), "metric"),
+            "registered_name": None,
+        }
+    raise SavingError(f"The metric {spec!r} has no Keras equivalent.")
+
+
+def _weights_h5_bytes(model: Any, include_optimizer: bool) -> bytes:
+    """Keras 3's weights file for the model (see NOTE [Keras file layouts])."""
+    h5py = require_h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.create_group("vars").attrs["name"] = model.name
+        layers_group = h5.create_group("layers")
+        for layer, key, spec in _layer_keys(model):
+            group = layers_group.create_group(key)
+            group.create_group("vars").attrs["name"] = layer.name
+            weights = layer.get_weights()
+            paths = [p for p in spec.weight_paths]
+            share = len(weights) // len(paths) if paths else 0
+            for i, sub in enumerate(paths):
+                part = weights[i * share : (i + 1) * share] if len(paths) > 1 else weights
+                target = group["vars"] if not sub else group.create_group(sub).create_group("vars")
+                if sub:
+                    target.attrs["name"] = f"{snake_case(spec.keras_name)}_{sub}"
+                for j, value in enumerate(part):
+                    target.create_dataset(str(j), data=value)
+        if include_optimizer and model.compiled is not None:
+            variables = optimizer_variables_to_keras(model)
+            if variables is not None:
+                group = h5.create_group("optimizer").create_group("vars")
+                group.attrs["name"] = model.compiled.optimizer.name
+                for j, value in enumerate(variables):
+                    if j == 0:
+                        value = np.asarray(value, dtype=np.int64)
+                    group.create_dataset(str(j), data=value)
+    return buffer.getvalue()
+
+
+def save_keras_archive(
+    model: Any, path: str, overwrite: bool = True, include_optimizer: bool = True
+) -> None:
+    """Write a Keras 3 ``.keras`` archive that ``keras.models.load_model`` reads."""
+    require_h5py()
+    model._check_built("be saved")
+    if model.input_batch_shape is None:
+        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": _keras_model_config(model, legacy=False),
+        "registered_name": None,
+        "build_config": {"input_shape": list(model.input_batch_shape)},
+        "compile_config": _keras_compile_config(model) if include_optimizer else None,
+    }
+    import kerastorch
+
+    metadata = {
+        "keras_version": KERAS_TARGET_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "saved_by": f"kerastorch {kerastorch.__version__}",
+    }
+    weights = _weights_h5_bytes(model, include_optimizer and config["compile_config"] is not None)
+    with atomic_write(path, overwrite=overwrite) as f, zipfile.ZipFile(f, "w") as zf:
+        zf.writestr("metadata.json", json.dumps(metadata))
+        zf.writestr("config.json", json.dumps(config, allow_nan=False))
+        zf.writestr("model.weights.h5", weights)
+
+
+def save_weights_h5(model: Any, path: str, overwrite: bool = True) -> None:
+    """Write Keras 3's ``.weights.h5`` (with the optimizer's variables when compiled and
+    trained, as Keras does), readable by ``keras_model.load_weights``."""
+    model._check_built("save its weights")
+    for layer in model.layers:
+        if _spec_for_layer(layer) is None and layer.keras_weights():
+            warnings.warn(
+                f"{layer.describe()} has no Keras equivalent; its weights are written under "
+                f"'layers/{snake_case(type(layer).__name__)}' in get_weights() order.",
+                stacklevel=3,
+            )
+    atomic_write_bytes(path, _weights_h5_bytes(model, include_optimizer=True), overwrite)
+
+
+def save_legacy_h5(
+    model: Any, path: str, overwrite: bool = True, include_optimizer: bool = True
+) -> None:
+    """Write a legacy Keras HDF5 model (architecture, weights, compile arguments)."""
+    h5py = require_h5py()
+    model._check_built("be saved")
+    if model.input_batch_shape is None:
+        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
+    model_config = {"class_name": "Sequential", "config": _keras_model_config(model, legacy=True)}
+    compile_config = _keras_compile_config(model) if include_optimizer else None
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.attrs["backend"] = "torch"
+        h5.attrs["keras_version"] = KERAS_TARGET_VERSION
+        h5.attrs["model_config"] = json.dumps(model_config, allow_nan=False)
+        if compile_config is not None:
+            training = {
+                key: compile_config[key]
+                for key in ("loss", "loss_weights", "metrics", "weighted_metrics")
+            }
+            optimizer = compile_config["optimizer"]
+            training["optimizer_config"] = {
+                "class_name": optimizer["class_name"],
+                "config": optimizer["config"],
+            }
+            h5.attrs["training_config"] = json.dumps(training, allow_nan=False)
+        group = h5.create_group("model_weights")
+        group.attrs["backend"] = "torch"
+        group.attrs["keras_version"] = KERAS_TARGET_VERSION
+        group.attrs["layer_names"] = [layer.name.encode("utf8") for layer in model.layers]
+        for layer in sorted(model.layers, key=lambda item: item.name):
+            spec = _spec_for_layer(layer)
+            layer_group = group.create_group(layer.name)
+            weights = layer.get_weights()
+            names = list(spec.weight_names) if spec and spec.weight_names else []
+            if len(names) != len(weights):
+                names = list(getattr(layer, "_keras_weight_names", [])) or [
+                    f"weight_{i}" for i in range(len(weights))
+                ]
+            paths = [f"{model.name}/{layer.name}/{name}" for name in names]
+            layer_group.attrs["weight_names"] = [p.encode("utf8") for p in paths]
+            for name, value in zip(paths, weights, strict=True):
+                layer_group.create_dataset(name, data=value)
+        top = group.create_group("top_level_model_weights")
+        top.attrs["weight_names"] = np.array([], dtype="S1")
+    atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
