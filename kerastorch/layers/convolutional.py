@@ -1,0 +1,366 @@
+"""Convolution over the time axis: Conv1D.
+
+NOTE [1D padding]
+    Keras's ``padding="same"`` pads so that the output has ``ceil(steps / strides)`` steps: the
+    total padding is ``max(0, (out - 1) * strides + span - steps)``, where ``span = dilation *
+    (kernel_size - 1) + 1`` is the kernel's reach (``span - 1`` when ``strides == 1``), and an
+    odd total puts the extra step on the **right** (TensorFlow's rule, which Keras's torch backend
+    follows). torch's own ``padding="same"`` pads symmetrically and refuses ``stride > 1``, so the
+    padding is computed here per call from the actual length. ``"causal"`` pads ``span - 1`` steps
+    on the left only, so output step ``t`` sees inputs ``<= t``. The pooling layers share the
+    helper (there ``dilation`` is 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from kerastorch import activations, initializers
+from kerastorch.layers.base import Layer, Shape, check_positive_int
+from kerastorch.layers.core import (
+    ActivationArg,
+    InitializerArg,
+    activation_config,
+    initializer_config,
+)
+
+__all__ = ["Conv1D", "Convolution1D"]
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+# -- helpers shared with pooling.py ---------------------------------------------------------------
+
+
+def single_int(layer: str, arg: str, value: Any) -> int:
+    """Keras accepts ``3`` or ``(3,)`` for a 1D size; return the positive int."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(
+                f"{layer}: expected {arg} to be an integer or a tuple of 1 integer, received "
+                f"{arg}={value!r}."
+            )
+        value = value[0]
+    return check_positive_int(layer, arg, value)
+
+
+def check_data_format(layer: str, data_format: str | None) -> str:
+    if data_format is None:
+        return "channels_last"  # Keras's default image_data_format
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"{layer}: expected data_format 'channels_last' (batch, steps, channels) or "
+            f"'channels_first' (batch, channels, steps), received data_format={data_format!r}."
+        )
+    return data_format
+
+
+def check_padding(layer: str, padding: Any, allowed: Sequence[str]) -> str:
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in allowed:
+        listed = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{layer}: expected padding to be one of {listed}, received {padding=}.")
+    return mode
+
+
+def reject_unsupported(layer: str, **args: Any) -> None:
+    """Regularizers and constraints are not supported yet: refuse anything but ``None``."""
+    for arg, value in args.items():
+        if value is not None:
+            raise NotImplementedError(
+                f"{layer}: {arg} is not supported yet; received {arg}={value!r}. Remove it "
+                "(or add the penalty to the loss yourself)."
+            )
+
+
+def same_padding(length: int, size: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """``(left, right)`` padding of Keras's ``"same"`` mode; see NOTE [1D padding]."""
+    span = dilation * (size - 1) + 1
+    if stride == 1:
+        total = span - 1
+    else:
+        out = (length + stride - 1) // stride
+        total = max(0, (out - 1) * stride + span - length)
+    return total // 2, total - total // 2
+
+
+def output_length(
+    length: int | None, size: int, stride: int, padding: str, dilation: int = 1
+) -> int | None:
+    """Steps out of a window of ``size`` (reach ``dilation * (size - 1) + 1``) over ``length``."""
+    if length is None:
+        return None
+    if padding == "valid":
+        return (length - dilation * (size - 1) - 1) // stride + 1
+    return (length - 1) // stride + 1  # "same" and "causal"
+
+
+def to_channels_first(inputs: torch.Tensor, data_format: str) -> torch.Tensor:
+    return inputs.transpose(1, 2) if data_format == "channels_last" else inputs
+
+
+def from_channels_first(outputs: torch.Tensor, data_format: str) -> torch.Tensor:
+    return outputs.transpose(1, 2) if data_format == "channels_last" else outputs
+
+
+def check_3d(layer: Layer, inputs: torch.Tensor, data_format: str) -> None:
+    if inputs.dim() != 3:
+        layout = (
+            "(batch, steps, channels)"
+            if data_format == "channels_last"
+            else "(batch, channels, steps)"
+        )
+        raise ValueError(
+            f"{layer.describe()} expects 3D inputs {layout}, received shape {tuple(inputs.shape)}."
+        )
+
+
+# -- Conv1D ---------------------------------------------------------------------------------------
+
+
+class Conv1D(Layer):
+    """1D convolution over the time axis, with Keras's channels-last layout and padding modes.
+
+    Runs on ``torch.nn.functional.conv1d`` with the weights of an ``nn.Conv1d`` (``state_dict``
+    keys ``<layer name>.conv.weight`` / ``.conv.bias``). Inputs are channels-last ``(batch,
+    steps, channels)`` as in Keras, transposed around the convolution. ``get_weights`` returns
+    Keras's layout: ``kernel (kernel_size, channels // groups, filters)`` and ``bias
+    (filters,)``; torch's weight is ``(filters, channels // groups, kernel_size)``.
+
+    Like Keras's, this layer does not use a mask: it drops one it receives, with a warning.
+
+    Args:
+        filters: Number of output channels.
+        kernel_size: Length of the convolution window (an int or a tuple of one int).
+        strides: Step between windows.
+        padding: ``"valid"`` (no padding: ``steps - dilation * (kernel_size - 1)`` windows),
+            ``"same"`` (``ceil(steps / strides)`` outputs; an odd total padding puts the extra
+            step on the right, as Keras does) or ``"causal"`` (left padding only, for
+            autoregressive models: output ``t`` depends on inputs up to ``t``).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: Spacing between kernel taps. ``dilation_rate > 1`` cannot be combined
+            with ``strides > 1`` (as in Keras).
+        groups: Split the channels into this many groups convolved separately; ``filters`` and
+            the input channels must both be divisible by it.
+        activation: Name or callable applied to the output; ``None`` is linear.
+        use_bias: Whether to add a bias.
+        kernel_initializer: Initializer of the kernel, in Keras's layout.
+        bias_initializer: Initializer of the bias.
+        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: Not supported; must be ``None``.
+
+    Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
+
+    Example:
+        >>> layer = Conv1D(8, 3, padding="causal", activation="relu")
+        >>> layer(torch.randn(2, 20, 4)).shape
+        torch.Size([2, 20, 8])
+    """
+
+    supports_masking = False
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        groups: int = 1,
+        activation: ActivationArg = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerArg = "glorot_uniform",
+        bias_initializer: InitializerArg = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        layer = f"{self.cls_name} '{self.name}'"
+        self.filters = check_positive_int(layer, "filters", filters)
+        self.kernel_size = single_int(layer, "kernel_size", kernel_size)
+        self.strides = single_int(layer, "strides", strides)
+        self.dilation_rate = single_int(layer, "dilation_rate", dilation_rate)
+        self.groups = check_positive_int(layer, "groups", groups)
+        self.padding = check_padding(layer, padding, ("valid", "same", "causal"))
+        self.data_format = check_data_format(layer, data_format)
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ValueError(
+                f"{layer}: strides > 1 cannot be combined with dilation_rate > 1 (as in Keras), "
+                f"received strides={self.strides} and dilation_rate={self.dilation_rate}."
+            )
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{layer}: filters must be divisible by groups, received "
+                f"filters={self.filters} and groups={self.groups}."
+            )
+        reject_unsupported(
+            layer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.activation_arg = activation
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.initializer_args = {
+            "kernel_initializer": kernel_initializer,
+            "bias_initializer": bias_initializer,
+        }
+        for init in self.initializer_args.values():
+            initializers.get(init)  # fail on an unknown name now, not at build
+
+    # -- shapes ----------------------------------------------------------------------------------
+
+    @property
+    def span(self) -> int:
+        """How many input steps one output step sees: ``dilation * (kernel_size - 1) + 1``."""
+        return self.dilation_rate * (self.kernel_size - 1) + 1
+
+    def _channels(self, shape: Shape) -> int | None:
+        return shape[-1] if self.data_format == "channels_last" else shape[1]
+
+    def _steps(self, shape: Shape) -> int | None:
+        return shape[1] if self.data_format == "channels_last" else shape[2]
+
+    def _check_length(self, steps: int | None, shape: Any) -> None:
+        if self.padding == "valid" and steps is not None and steps < self.span:
+            raise ValueError(
+                f"{self.describe()}: kernel_size={self.kernel_size} with "
+                f"dilation_rate={self.dilation_rate} spans {self.span} steps, but the input has "
+                f"only {steps} (input shape {tuple(shape)}), so padding='valid' leaves no output "
+                "step. Use padding='same' or 'causal', a smaller kernel, or longer sequences."
+            )
+
+    def can_build(self, input_shape: Shape) -> bool:
+        return len(input_shape) == 3 and self._channels(input_shape) is not None
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.describe()} expects 3D inputs (batch, steps, channels), received shape "
+                f"{tuple(input_shape)}."
+            )
+        steps = self._steps(input_shape)
+        self._check_length(steps, input_shape)
+        new_steps = output_length(
+            steps, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        )
+        if self.data_format == "channels_last":
+            return (input_shape[0], new_steps, self.filters)
+        return (input_shape[0], self.filters, new_steps)
+
+    # -- building and computing ------------------------------------------------------------------
+
+    def build(self, input_shape: Shape) -> None:
+        channels = self._channels(input_shape)
+        if channels % self.groups:
+            raise ValueError(
+                f"{self.describe()}: the input channels must be divisible by groups, received "
+                f"groups={self.groups} and inputs of shape {tuple(input_shape)} "
+                f"({channels} channels)."
+            )
+        self.conv = nn.Conv1d(
+            channels,
+            self.filters,
+            self.kernel_size,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=self.groups,
+            bias=self.use_bias,
+        )
+        kernel = initializers.get(self.initializer_args["kernel_initializer"])
+        with torch.no_grad():
+            keras_shape = (self.kernel_size, channels // self.groups, self.filters)
+            self.conv.weight.copy_(kernel(keras_shape).permute(2, 1, 0))
+            if self.use_bias:
+                bias = initializers.get(self.initializer_args["bias_initializer"])
+                self.conv.bias.copy_(bias((self.filters,)))
+
+    def _pad(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Pad ``x`` (channels first) as Keras does; return it and the padding left to torch."""
+        if self.padding == "causal":
+            return F.pad(x, (self.span - 1, 0)), 0
+        if self.padding == "same":
+            left, right = same_padding(
+                x.shape[-1], self.kernel_size, self.strides, self.dilation_rate
+            )
+            if left == right:
+                return x, left  # torch pads symmetric amounts itself, without a copy
+            return F.pad(x, (left, right)), 0
+        return x, 0
+
+    def forward(
+        self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training: bool | None = None
+    ) -> torch.Tensor:
+        check_3d(self, inputs, self.data_format)
+        channels = self._channels(tuple(inputs.shape))
+        if channels != self.conv.in_channels:
+            raise ValueError(
+                f"{self.describe()} expects {self.conv.in_channels} input channels, got "
+                f"{channels} (input shape {tuple(inputs.shape)}). It was built for inputs of "
+                f"shape {self.build_input_shape}."
+            )
+        self._check_length(self._steps(tuple(inputs.shape)), inputs.shape)
+        x, padding = self._pad(to_channels_first(inputs, self.data_format))
+        outputs = F.conv1d(
+            x,
+            self.conv.weight,
+            self.conv.bias,
+            stride=self.strides,
+            padding=padding,
+            dilation=self.dilation_rate,
+            groups=self.groups,
+        )
+        return self.activation(from_channels_first(outputs, self.data_format))
+
+    # -- weights and config ----------------------------------------------------------------------
+
+    def _config_defaults(self) -> dict[str, Any]:
+        # The defaults as get_config writes them, so repr shows only what was changed.
+        return {
+            **super()._config_defaults(),
+            "strides": (1,),
+            "dilation_rate": (1,),
+            "data_format": "channels_last",
+            "activation": "linear",
+        }
+
+    def keras_weights(self) -> list[torch.Tensor]:
+        kernel = self.conv.weight.permute(2, 1, 0)
+        return [kernel, self.conv.bias] if self.use_bias else [kernel]
+
+    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
+        self.conv.weight.copy_(weights[0].permute(2, 1, 0))
+        if self.use_bias:
+            self.conv.bias.copy_(weights[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": (self.kernel_size,),
+            "strides": (self.strides,),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": (self.dilation_rate,),
+            "groups": self.groups,
+            "activation": activation_config(self.activation_arg),
+            "use_bias": self.use_bias,
+            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
+        }
+
+
+Convolution1D = Conv1D
+"""Keras's alias of :class:`Conv1D`."""
