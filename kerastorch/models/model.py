@@ -52,6 +52,7 @@ class Model(nn.Module):
         steps_per_execution: int = 1,
         jit_compile: Any = "auto",
         auto_scale_loss: bool = True,
+        device: Any = "auto",
     ) -> None:
         """Configure the model for training, with Keras's arguments and defaults.
 
@@ -64,6 +65,10 @@ class Model(nn.Module):
             weighted_metrics: Metrics that also take ``sample_weight`` into account.
             jit_compile: ``True`` runs the training and evaluation steps through
                 ``torch.compile(model)``; ``"auto"`` (Keras's default) does not compile.
+            device: Where ``fit`` / ``evaluate`` / ``predict`` run (kerastorch's addition):
+                ``"auto"`` moves a model on the CPU to CUDA, else MPS, when available (as Keras
+                uses a GPU when it has one); ``None`` leaves the model where ``model.to(...)``
+                put it; or a device such as ``"cpu"`` or ``"cuda:1"``. Batches follow the model.
 
         The mixed-precision policy set with ``kerastorch.mixed_precision.set_global_policy``
         when ``compile`` is called applies to this model's ``fit`` / ``evaluate``.
@@ -84,6 +89,7 @@ class Model(nn.Module):
             weighted_metrics=weighted_metrics,
             loss_weights=loss_weights,
             jit_compile=jit_compile,
+            device=device,
         )
 
     @property

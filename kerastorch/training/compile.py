@@ -36,6 +36,7 @@ class CompiledModel:
         weighted_metrics: Sequence[Any] | None,
         loss_weights: Any,
         jit_compile: Any = "auto",
+        device: Any = "auto",
     ) -> None:
         if loss is None:
             raise ValueError(
@@ -60,12 +61,24 @@ class CompiledModel:
             )
         # Keras's "auto" does not compile on the torch backend either.
         self.forward = torch.compile(model) if jit_compile is True else model
+        self.requested_auto = device == "auto"
+        self.device = resolve_device(device)
         self.policy = mixed_precision.global_policy()
         self.loss_scaler: torch.amp.GradScaler | None = None
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.metrics: list[Any] | None = None  # built at the first batch
         self.weighted_metrics: list[Any] = []
         self.optimizer_bound = False
+
+    def place(self, model: torch.nn.Module) -> None:
+        """Move the built model to the compile-time device choice (see ``resolve_device``)."""
+        if self.device is None:
+            return
+        param = next(model.parameters(), None)
+        if param is not None and param.device != self.device:
+            if self.requested_auto and param.device.type != "cpu":
+                return  # "auto" never moves a model the user placed on an accelerator
+            model.to(self.device)
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
         """The mixed-precision context of a forward pass (a no-op under "float32")."""
@@ -170,6 +183,32 @@ class CompiledModel:
     def reset_metrics(self) -> None:
         for metric in self.all_metrics():
             metric.reset_state()
+
+
+def resolve_device(device: Any) -> torch.device | None:
+    """``"auto"``: CUDA, then MPS, else None (the model stays where it is, normally the CPU);
+    ``None``: never move; anything else: ``torch.device(device)``.
+
+    Example:
+        >>> resolve_device("cpu")
+        device(type='cpu')
+    """
+    if device is None:
+        return None
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return None
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            'Expected device to be "auto", None or a torch device such as "cpu" or "cuda:0", '
+            f"received device={device!r}."
+        ) from None
 
 
 def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -68,7 +68,7 @@ def fit(
         _check_validation_passes(val_data, validation_steps, initial_epoch, epochs, validation_freq)
 
     # 2. Build from the data's shape, then bind the optimizer to the parameters.
-    device = _prepare(model, train_data, batch_size)
+    placement = _prepare(model, train_data, batch_size)
     compiled.bind_optimizer(model)
 
     # 3. Callbacks: the user's, then History and the progress bar.
@@ -113,13 +113,13 @@ def fit(
             for step, batch in enumerate(batches):
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
-                train_step(model, compiled, _to_device(device, batch))
+                train_step(model, compiled, _to_device(placement, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
                 if model.stop_training:
                     break
             epoch_logs = compiled.results()
             if val_epochs is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _run_evaluation(model, compiled, val_epochs, device, callback_list)
+                val_logs = _run_evaluation(model, compiled, val_epochs, placement, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
@@ -155,7 +155,7 @@ def evaluate(
     if y is None and not eval_data.targets_in_data:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_data, batch_size, steps)
-    device = _prepare(model, eval_data, batch_size)
+    placement = _prepare(model, eval_data, batch_size)
     # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
     # Input order, as Keras: a masked sequence loss is averaged per batch over its valid steps,
     # so length-bucketed batches would give another (if similar) value.
@@ -168,7 +168,7 @@ def evaluate(
         model,
         {"steps": eval_epochs.num_batches, "verbose": verbose},
     )
-    logs = _run_evaluation(model, compiled, eval_epochs, device, callback_list)
+    logs = _run_evaluation(model, compiled, eval_epochs, placement, callback_list)
     if return_dict:
         return logs
     values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
@@ -188,7 +188,7 @@ def predict(
     steps = data_module.check_steps(steps, "steps")
     predict_data = data_module.adapt(x)
     batch_size = data_module.batch_size_for_steps(predict_data, batch_size, steps)
-    device = _prepare(model, predict_data, batch_size)
+    placement = _prepare(model, predict_data, batch_size)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
@@ -206,7 +206,7 @@ def predict(
     try:
         for step, (index, batch) in enumerate(indexed_batches):
             callback_list.on_batch_begin("predict", step)
-            outputs, mask = predict_step(model, _to_device(device, batch))
+            outputs, mask = predict_step(model, _to_device(placement, batch))
             results.append((index, outputs.cpu(), None if mask is None else mask.cpu()))
             callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
     finally:
@@ -257,7 +257,7 @@ def _assemble_predictions(results, count: int, pad_value: float | None):
     return padded
 
 
-def _run_evaluation(model, compiled, epochs, device, callback_list) -> dict[str, float]:
+def _run_evaluation(model, compiled, epochs, placement, callback_list) -> dict[str, float]:
     """One evaluation epoch of ``epochs`` (an EpochIterator) in inference mode; returns the loss
     and metrics (nothing when a one-shot validation stream has run out)."""
     batches = epochs.next_epoch()
@@ -271,7 +271,7 @@ def _run_evaluation(model, compiled, epochs, device, callback_list) -> dict[str,
         for step, batch in enumerate(batches):
             _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
-            test_step(model, compiled, _to_device(device, batch))
+            test_step(model, compiled, _to_device(placement, batch))
             callback_list.on_batch_end("test", step, compiled.results)
     finally:
         model.train(was_training)
@@ -318,8 +318,8 @@ def _require_compiled(model: Any, action: str):
     return model.compiled
 
 
-def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> torch.device:
-    """Build the model from the data's first batch if needed; return the device of its weights.
+def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> Placement:
+    """Build the model from the data's first batch if needed; return where its weights live.
 
     The first batch is read even for a built model, so that empty inputs fail here; streams keep
     it for their first epoch.
@@ -345,14 +345,32 @@ def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> torch.de
                 model(first.x, mask=first.mask)
                 model.train(was_training)
                 model.reset_states()  # that forward must not advance stateful layers
+    if model.compiled is not None:
+        model.compiled.place(model)
     param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
+    if param is None:
+        return Placement(torch.device("cpu"), torch.float32)
+    return Placement(param.device, param.dtype)
 
 
-def _to_device(device: torch.device, batch: Batch) -> Batch:
+class Placement(NamedTuple):
+    """Where the model's weights live; batches are moved (and float inputs cast) to match."""
+
+    device: torch.device
+    dtype: torch.dtype
+
+
+def _to_device(placement: Placement, batch: Batch) -> Batch:
+    device, dtype = placement
+    if device.type == "cpu" and dtype == torch.float32:
+        return batch  # the common case: nothing to do, no per-step work
+    x = batch.x
+    if torch.is_tensor(x) and x.is_floating_point() and x.dtype != dtype:
+        x = x.to(dtype)
+    moved = (x, *batch[1:])
     if device.type == "cpu":
-        return batch
-    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in batch))
+        return Batch(*moved)
+    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in moved))
 
 
 def _verbose(verbose: int | str) -> int:
