@@ -19,16 +19,35 @@ NOTE [layer contract]
       the torch submodules use.
 
     Layers start in eval mode, as Keras layers called outside ``fit`` run in inference mode.
+
+NOTE [custom layers]
+    A user's layer is written the Keras way: ``build`` creates weights with
+    ``self.add_weight(shape=..., initializer=..., trainable=..., name=...)`` (Keras 3's
+    signature), ``call`` (or ``forward``) computes, and ``compute_output_shape`` may be left out:
+    kerastorch then learns the output shape by running the built layer on small zero tensors, as
+    Keras traces ``call`` symbolically. Only the sizes that change with the unknown input sizes
+    (the batch axis, a ``None`` timestep axis) come out as ``None``. When that run fails, the
+    error names the layer and asks for ``compute_output_shape``. kerastorch's own layers never
+    run to learn shapes: they inherit the identity or define ``compute_output_shape``.
+
+    Weights: a trainable floating-point weight is an ``nn.Parameter``; a ``trainable=False``
+    one is a buffer (in ``state_dict``, moved by ``.to()``, never seen by an optimizer), as
+    torch keeps running statistics. ``self.w = self.add_weight(..., name="kernel")`` registers
+    the weight under the attribute name (``state_dict`` key ``<layer>.w``), not twice.
+    ``get_weights`` follows Keras's ``layer.weights``: the layer's trainable weights in creation
+    order, then its non-trainable ones, then each sublayer's weights.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import itertools
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,20 +112,136 @@ def _call_arguments(cls: type) -> tuple[bool, bool]:
     return "mask" in params, "training" in params
 
 
+@functools.cache
+def _forward_arguments(cls: type) -> tuple[bool, bool]:
+    """Whether ``cls.forward`` accepts ``mask`` / ``training`` (a ``**kwargs`` accepts both)."""
+    params = inspect.signature(cls.forward).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return True, True
+    return "mask" in params, "training" in params
+
+
+@functools.cache
+def _infers_shape_by_running(cls: type) -> bool:
+    """Whether ``Layer.compute_output_shape`` learns ``cls``'s output shape by running it: true
+    for a user's layer (``call`` / ``forward`` defined outside kerastorch). kerastorch's own
+    layers that keep ``Layer.compute_output_shape`` keep the input's shape.
+    """
+    for klass in cls.__mro__:
+        if klass is Layer:
+            return False
+        if "call" in vars(klass) or "forward" in vars(klass):
+            return not klass.__module__.startswith("kerastorch.")
+    return False
+
+
+class ShapeInferenceError(ValueError):
+    """Running a layer on zeros to learn its output shape failed (see NOTE [custom layers])."""
+
+
+# Sizes substituted for unknown dimensions when running a layer to learn its output shape: an
+# output size that changes between the two runs follows an unknown input size, so it is None.
+_TRACE_SIZES = (2, 3)
+
+
+def trace_output_shape(
+    run: Callable[[torch.Tensor], Any],
+    input_shape: Shape,
+    device: torch.device | str | None = None,
+    dtypes: Sequence[torch.dtype] = (torch.float32, torch.int64),
+) -> Shape | list[Shape]:
+    """Learn the output shape of ``run`` by calling it on zeros of ``input_shape``.
+
+    Unknown sizes (``None``) are replaced by 2, then by 3; output sizes that differ between the
+    two runs are ``None``. Float zeros are tried first, then integer zeros (for layers that take
+    token ids). A ``list`` of shapes is returned when ``run`` returns several tensors.
+
+    Raises:
+        ShapeInferenceError: with the zero input's shape and the original error as its cause.
+
+    Example:
+        >>> trace_output_shape(lambda x: x.sum(-1), (None, None, 4))
+        (None, None)
+    """
+    input_shape = tuple(input_shape)
+    sizes = _TRACE_SIZES if None in input_shape else _TRACE_SIZES[:1]
+    first: tuple[BaseException, Shape] | None = None
+    for dtype in dtypes:
+        results = []
+        try:
+            for size in sizes:
+                concrete = tuple(size if d is None else d for d in input_shape)
+                with torch.no_grad():
+                    outputs = run(torch.zeros(concrete, dtype=dtype, device=device))
+                results.append(_output_shapes(outputs))
+        except Exception as error:
+            first = first or (error, concrete)
+            continue
+        return _merge_traced_shapes(results)
+    assert first is not None
+    error, concrete = first
+    raise ShapeInferenceError(
+        f"running it on zeros of shape {concrete} failed with {type(error).__name__}: {error}"
+    ) from error
+
+
+def _output_shapes(outputs: Any) -> Shape | list[Shape]:
+    if torch.is_tensor(outputs):
+        return tuple(outputs.shape)
+    if isinstance(outputs, (list, tuple)) and outputs and all(map(torch.is_tensor, outputs)):
+        return [tuple(o.shape) for o in outputs]
+    raise TypeError(f"it returned {type(outputs).__name__}, not a tensor or a list of tensors")
+
+
+def _merge_traced_shapes(results: list[Any]) -> Shape | list[Shape]:
+    def merge(shapes: list[Shape]) -> Shape:
+        if len({len(s) for s in shapes}) != 1:
+            raise ShapeInferenceError(
+                f"its output rank changes with the input's unknown sizes: {shapes}"
+            )
+        return tuple(dims[0] if len(set(dims)) == 1 else None for dims in zip(*shapes, strict=True))
+
+    if isinstance(results[0], list):
+        if len({len(r) for r in results}) != 1:
+            raise ShapeInferenceError("it returns a different number of tensors for each input")
+        return [merge(list(group)) for group in zip(*results, strict=True)]
+    return merge(results)
+
+
+def _normalize_dtype(dtype: Any, where: str) -> torch.dtype:
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    resolved = getattr(torch, str(dtype), None)
+    if not isinstance(resolved, torch.dtype):
+        raise ValueError(f"{where}: expected a dtype such as 'float32', received dtype={dtype!r}.")
+    return resolved
+
+
 class Layer(nn.Module):
     """Base class of all kerastorch layers; see NOTE [layer contract] in this module.
 
     Subclass it the Keras way: create weights in ``build`` with :meth:`add_weight`, compute in
-    ``call`` (or ``forward``), describe shapes in ``compute_output_shape``.
+    ``call`` (or ``forward``), describe shapes in ``compute_output_shape`` (optional: see NOTE
+    [custom layers]) and return the constructor arguments from ``get_config``. ``call`` receives
+    ``training`` and ``mask`` only if it declares them, as in Keras.
 
     Example:
-        >>> class Scale(Layer):
+        >>> class Linear(Layer):
+        ...     def __init__(self, units=32, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = units
         ...     def build(self, input_shape):
-        ...         self.scale = self.add_weight("scale", (input_shape[-1],), initializer="ones")
+        ...         self.w = self.add_weight(
+        ...             shape=(input_shape[-1], self.units), initializer="random_normal", name="w"
+        ...         )
         ...     def call(self, inputs):
-        ...         return inputs * self.scale
-        >>> Scale()(torch.ones(2, 3)).shape
-        torch.Size([2, 3])
+        ...         return inputs @ self.w
+        ...     def get_config(self):
+        ...         return {**super().get_config(), "units": self.units}
+        >>> Linear(4)(torch.ones(2, 3)).shape
+        torch.Size([2, 4])
     """
 
     supports_masking: bool = False
@@ -136,7 +271,14 @@ class Layer(nn.Module):
         self._trainable = bool(trainable)
         self.built = False
         self.build_input_shape: Shape | None = None
+        # Own weights made by add_weight, in Keras order (trainable first), with the Keras
+        # trainable flag each was created with; names not yet given by an attribute assignment.
         self._keras_weight_names: list[str] = []
+        self._weight_trainable: dict[str, bool] = {}
+        self._unclaimed_weights: set[str] = set()
+        self._traced_shapes: dict[Shape, Any] = {}
+        self._building_shape: Shape | None = None
+        self._built_by_hand = False  # add_weight ran in a build() the user called directly
         # Keras lets the first layer carry the model's input shape.
         if batch_input_shape is not None:
             self.declared_input_shape: Shape | None = to_shape(
@@ -155,6 +297,57 @@ class Layer(nn.Module):
         self._build_hook = self.register_forward_pre_hook(
             self._build_on_first_call, with_kwargs=True
         )
+        if not all(_forward_arguments(type(self))):
+            # A torch-style forward(self, x): Sequential's mask= / training= are not passed on.
+            self.register_forward_pre_hook(self._drop_undeclared_arguments, with_kwargs=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # ``self.w = self.add_weight(name="kernel")``: move the weight to the attribute's name
+        # instead of registering it twice (see NOTE [custom layers]).
+        unclaimed = self.__dict__.get("_unclaimed_weights")
+        if unclaimed and torch.is_tensor(value):
+            old = next((n for n in unclaimed if self._own_weight(n) is value), None)
+            if old is not None:
+                unclaimed.discard(old)
+                if old != name:
+                    if name in self._weight_trainable:
+                        self._forget_weight(name)  # built again: the new weight replaces it
+                    if name not in self._parameters and name not in self._buffers:
+                        self._rename_weight(old, name)
+        super().__setattr__(name, value)
+
+    def _own_weight(self, name: str) -> torch.Tensor | None:
+        return self._parameters.get(name, self._buffers.get(name))
+
+    def _forget_weight(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+        self._keras_weight_names.remove(name)
+        del self._weight_trainable[name]
+        self._unclaimed_weights.discard(name)
+
+    def _rename_weight(self, old: str, new: str) -> None:
+        table = self._parameters if old in self._parameters else self._buffers
+        items = list(table.items())
+        table.clear()
+        table.update((new if key == old else key, item) for key, item in items)
+        if old in self._non_persistent_buffers_set:
+            self._non_persistent_buffers_set.discard(old)
+            self._non_persistent_buffers_set.add(new)
+        self._keras_weight_names[self._keras_weight_names.index(old)] = new
+        self._weight_trainable[new] = self._weight_trainable.pop(old)
+
+    def _drop_undeclared_arguments(self, module: nn.Module, args: tuple, kwargs: dict):
+        takes_mask, takes_training = _forward_arguments(type(self))
+        if (not takes_mask and "mask" in kwargs) or (not takes_training and "training" in kwargs):
+            kwargs = dict(kwargs)
+            if not takes_mask:
+                kwargs.pop("mask", None)
+            if not takes_training:
+                kwargs.pop("training", None)
+            return args, kwargs
+        return None
 
     # -- naming and repr -------------------------------------------------------------------------
 
@@ -191,14 +384,35 @@ class Layer(nn.Module):
     def build_from_shape(self, input_shape: Shape) -> bool:
         """Build from a shape if it is known enough; return whether the layer is built."""
         if not self.built and self.can_build(input_shape):
-            self.build(input_shape)
+            self._run_build(input_shape)
             self._finish_build(input_shape)
+            if _infers_shape_by_running(type(self)) and any(
+                not sub.built for sub in self._sublayers()
+            ):
+                # Keras builds a custom layer's sublayers by tracing call; run it once likewise,
+                # so counts and set_weights see every weight before any data. If it fails, the
+                # sublayers build on the first batch instead.
+                with contextlib.suppress(ShapeInferenceError):
+                    self._inferred_output_shape(input_shape)
         return self.built
+
+    def _run_build(self, input_shape: Shape) -> None:
+        # A user's build() may set self.built itself (harmless), and a layer whose build() the
+        # user already called by hand has weights but built=False: do not build it twice.
+        if self._built_by_hand:
+            return
+        self._building_shape = tuple(input_shape)
+        try:
+            self.build(tuple(input_shape))
+        finally:
+            self._building_shape = None
 
     def _finish_build(self, input_shape: Shape) -> None:
         self.built = True
+        # Weights are named once built: a later `self.alias = self.w` is a plain torch alias.
+        self._unclaimed_weights.clear()
         self.build_input_shape = tuple(input_shape)
-        self.trainable = self._trainable  # apply to the parameters build just created
+        self._apply_trainable()  # to the parameters build just created
         self.train(self.training)  # torch submodules made by build start in train mode
         self._build_hook.remove()
 
@@ -206,14 +420,72 @@ class Layer(nn.Module):
         inputs = args[0] if args else kwargs.get("inputs")
         if torch.is_tensor(inputs) and not self.built:
             shape = (None, *inputs.shape[1:])
-            self.build(shape)
+            self._run_build(shape)
             self._finish_build(shape)
             if inputs.device.type != "cpu":
                 self.to(device=inputs.device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The output shape for ``input_shape``; ``None`` marks an unknown size."""
+        """The output shape for ``input_shape``; ``None`` marks an unknown size.
+
+        kerastorch's own layers keep the input's shape unless they override this. A user's layer
+        that does not define it is run once on zeros to learn it (see NOTE [custom layers]).
+        """
+        if _infers_shape_by_running(type(self)):
+            return self._inferred_output_shape(input_shape)
         return tuple(input_shape)
+
+    def _inferred_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
+        input_shape = tuple(input_shape)
+        cached = self._traced_shapes.get(input_shape)
+        if cached is not None:
+            return cached
+        where = f"{self.describe()} does not define compute_output_shape, and"
+        fix = (
+            f"Define compute_output_shape(self, input_shape) in {self.cls_name}, returning the "
+            "output shape with None for unknown sizes (the batch axis), e.g. "
+            "return (*input_shape[:-1], self.units)."
+        )
+        if not self.built:
+            # Run an unbuilt copy, so a pure shape question creates no weights on this layer.
+            import copy
+
+            layer = copy.deepcopy(self)
+            try:
+                layer.build_from_shape(input_shape)
+            except Exception as error:
+                raise ShapeInferenceError(
+                    f"{where} building it for input shape {input_shape} to learn its output shape "
+                    f"failed with {type(error).__name__}: {error}. {fix}"
+                ) from error
+            return layer._inferred_output_shape(input_shape)
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        device = first.device if first is not None else None
+        # The runs must leave no trace: restore train modes and buffers (running statistics,
+        # counters, carried states) afterwards, as Keras's symbolic trace changes nothing.
+        modes = [(module, module.training) for module in self.modules()]
+        buffers = [
+            (module, key, buffer, buffer.detach().clone())
+            for module in self.modules()
+            for key, buffer in module._buffers.items()
+            if buffer is not None
+        ]
+        self.train(False)
+        try:
+            shape = trace_output_shape(lambda x: self(x, training=False), input_shape, device)
+        except ShapeInferenceError as error:
+            raise ShapeInferenceError(
+                f"{where} learning its output shape for input shape {input_shape} by {error}. {fix}"
+            ) from error.__cause__
+        finally:
+            for module, mode in modes:
+                module.training = mode
+            with torch.no_grad():
+                for module, key, buffer, value in buffers:
+                    buffer.copy_(value)
+                    module._buffers[key] = buffer
+        self._traced_shapes[input_shape] = shape
+        return shape
 
     # -- computing -------------------------------------------------------------------------------
 
@@ -251,33 +523,176 @@ class Layer(nn.Module):
 
     def add_weight(
         self,
-        name: str,
-        shape: Sequence[int],
-        initializer: Any = "glorot_uniform",
+        *args: Any,
+        shape: Sequence[int] | None = None,
+        initializer: Any = None,
+        dtype: Any = None,
         trainable: bool = True,
-        dtype: torch.dtype = torch.float32,
-    ) -> nn.Parameter:
-        """Create a weight in Keras layout and register it as a parameter named ``name``.
+        autocast: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        aggregation: str | None = "none",
+        overwrite_with_gradient: bool = False,
+        name: str | None = None,
+    ) -> torch.Tensor:
+        """Create a weight in Keras layout, registered on this layer, with Keras 3's signature.
+
+        A trainable floating-point weight is an ``nn.Parameter``; ``trainable=False`` makes a
+        buffer (see NOTE [custom layers]). Assigning the result to an attribute
+        (``self.w = self.add_weight(...)``) registers it under that attribute's name.
+
+        Args:
+            shape: The weight's shape (``()`` if omitted); every size must be known.
+            initializer: Name, ``Initializer`` or callable ``(shape, dtype) -> Tensor``;
+                ``"glorot_uniform"`` for floating-point weights and ``"zeros"`` otherwise, as Keras.
+            dtype: ``"float32"`` (the default), another dtype name or a ``torch.dtype``.
+            trainable: Whether optimizers update it; Keras counts it as non-trainable otherwise.
+            autocast, aggregation, overwrite_with_gradient: Accepted for Keras compatibility and
+                ignored.
+            regularizer, constraint: Not supported; must be ``None``.
+            name: The weight's name (``variable``, ``variable_1``... if omitted).
+
+        Unlike Keras 3, which requires the name as a keyword, ``add_weight("kernel", (3, 2))``
+        (Keras 2's and earlier kerastorch's order: name, then shape) is also accepted.
 
         Example:
             >>> layer = Layer()
-            >>> layer.add_weight("kernel", (3, 2)).shape
+            >>> layer.add_weight(shape=(3, 2), initializer="zeros", name="kernel").shape
             torch.Size([3, 2])
+            >>> layer.add_weight("bias", (2,)).shape
+            torch.Size([2])
         """
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
-        param = nn.Parameter(value, requires_grad=trainable)
-        self.register_parameter(name, param)
-        self._keras_weight_names.append(name)
-        return param
+        where = f"{self.describe()}: add_weight"
+        # 1. Positional arguments: Keras 3's (shape, initializer, dtype), or (name, shape).
+        if args and isinstance(args[0], str):
+            if len(args) > 2:
+                raise TypeError(
+                    f"{where}({args[0]!r}, ...) takes the name and the shape positionally; pass "
+                    "the other arguments by keyword, e.g. initializer='zeros'."
+                )
+            if name is not None or (len(args) == 2 and shape is not None):
+                raise TypeError(f"{where}: name or shape was passed twice.")
+            name = args[0]
+            if len(args) == 2:
+                shape = args[1]
+        elif args:
+            if len(args) > 3:
+                raise TypeError(
+                    f"{where} takes at most 3 positional arguments (shape, initializer, dtype), "
+                    f"received {len(args)}."
+                )
+            given = dict(zip(("shape", "initializer", "dtype")[: len(args)], args, strict=True))
+            for key, value in (("shape", shape), ("initializer", initializer), ("dtype", dtype)):
+                if key in given and value is not None:
+                    raise TypeError(f"{where}: {key} was passed both positionally and by keyword.")
+            shape = given.get("shape", shape)
+            initializer = given.get("initializer", initializer)
+            dtype = given.get("dtype", dtype)
+        for arg, value in (("regularizer", regularizer), ("constraint", constraint)):
+            if value is not None:
+                raise ValueError(
+                    f"{where}: {arg}= is not supported by kerastorch, received {arg}={value!r}. "
+                    "Add the penalty to the loss or clamp the weight after the optimizer step."
+                )
+        # 2. Shape, dtype and name.
+        shape = () if shape is None else shape
+        dims = (shape,) if isinstance(shape, int) else tuple(shape)
+        if any(d is None for d in dims):
+            building = (
+                f" It is being built for input shape {self._building_shape}; give the model the "
+                "missing sizes (Input(shape=...))."
+                if self._building_shape is not None
+                else ""
+            )
+            raise ValueError(
+                f"{where}(name={name!r}): every size of a weight must be known, received "
+                f"shape={dims}.{building}"
+            )
+        torch_dtype = _normalize_dtype(dtype, where)
+        floating = torch_dtype.is_floating_point or torch_dtype.is_complex
+        if initializer is None:
+            initializer = "glorot_uniform" if floating else "zeros"
+        if name is None:
+            name = next(
+                f"variable_{i}" if i else "variable"
+                for i in range(len(self._keras_weight_names) + 1)
+                if (f"variable_{i}" if i else "variable") not in self._weight_trainable
+            )
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(
+                f"{where}: expected a name made of letters, digits and '_' (it becomes an "
+                f"attribute name), received name={name!r}."
+            )
+        # 3. Create and register (replacing a weight of the same name when built again).
+        value = initializers.get(initializer)(dims, dtype=torch_dtype)
+        if name in self._weight_trainable:
+            self._forget_weight(name)
+        elif hasattr(self, name):
+            raise ValueError(
+                f"{where}: this layer already has an attribute named {name!r}; give the weight "
+                "another name."
+            )
+        if trainable and floating:
+            weight: torch.Tensor = nn.Parameter(value, requires_grad=self._trainable)
+            self.register_parameter(name, weight)  # type: ignore[arg-type]
+        else:
+            weight = value
+            self.register_buffer(name, weight)
+        if trainable:
+            trained = sum(self._weight_trainable.values())
+            self._keras_weight_names.insert(trained, name)
+        else:
+            self._keras_weight_names.append(name)
+        self._weight_trainable[name] = bool(trainable)
+        self._unclaimed_weights.add(name)
+        if self._building_shape is None and not self.built:
+            import sys
+
+            # Outside kerastorch's own build and not in __init__: build() was called by hand.
+            if sys._getframe(1).f_code.co_name != "__init__":
+                self._built_by_hand = True
+        return weight
 
     def keras_weights(self) -> list[torch.Tensor]:
-        """This layer's weights in Keras's layout and order (views of the parameters)."""
-        return [getattr(self, name) for name in self._keras_weight_names]
+        """This layer's weights in Keras's layout and order (views of the parameters).
+
+        By default: the weights made by :meth:`add_weight` (trainable ones first), then each
+        built sublayer's, as Keras's ``layer.weights``.
+        """
+        own = [getattr(self, name) for name in self._keras_weight_names]
+        return own + [w for sub in self._sublayers() for w in sub.weights]
 
     def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
         """Copy weights given in Keras layout (already checked) into the parameters."""
-        for name, value in zip(self._keras_weight_names, weights, strict=True):
+        count = len(self._keras_weight_names)
+        for name, value in zip(self._keras_weight_names, weights[:count], strict=True):
             getattr(self, name).copy_(value)
+        rest = list(weights[count:])
+        for sub in self._sublayers():
+            n = len(sub.weights)
+            if n:
+                sub.load_keras_weights(rest[:n])
+                rest = rest[n:]
+
+    def _sublayers(self) -> Iterator[Layer]:
+        """The kerastorch layers directly inside this one (also through ModuleList/Dict)."""
+        stack = list(reversed(list(self._modules.values())))
+        while stack:
+            module = stack.pop()
+            if isinstance(module, Layer):
+                yield module
+            elif module is not None:
+                stack.extend(reversed(list(module._modules.values())))
+
+    def _owned_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters of this layer and of its plain torch submodules, not of its sublayers."""
+        stack: list[nn.Module] = [self]
+        while stack:
+            module = stack.pop()
+            yield from (p for p in module._parameters.values() if p is not None)
+            stack.extend(
+                m for m in module._modules.values() if m is not None and not isinstance(m, Layer)
+            )
 
     @property
     def weights(self) -> list[torch.Tensor]:
@@ -329,9 +744,19 @@ class Layer(nn.Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        # As Keras: the flag reaches every sublayer; trainable=False weights stay frozen.
         self._trainable = bool(value)
-        for param in self.parameters():
-            param.requires_grad_(self._trainable)
+        for sub in self._sublayers():
+            sub.trainable = value
+        self._apply_trainable()
+
+    def _apply_trainable(self) -> None:
+        if not self._trainable:
+            for param in self.parameters():  # a frozen layer freezes everything inside it
+                param.requires_grad_(False)
+            return
+        for param in self._owned_parameters():
+            param.requires_grad_(param.is_floating_point() or param.is_complex())
 
     def count_params(self) -> int:
         """Number of weights, counted as Keras counts them.
@@ -348,6 +773,28 @@ class Layer(nn.Module):
                 "the model an input shape or call it on data first."
             )
         return sum(int(w.numel()) for w in self.keras_weights())
+
+    def count_non_trainable_params(self) -> int:
+        """Number of weights Keras counts as non-trainable: every weight of a frozen layer,
+        otherwise those made with ``add_weight(..., trainable=False)`` and the sublayers'.
+
+        Example:
+            >>> layer = Layer()
+            >>> _ = layer.add_weight(shape=(3,), trainable=False, name="total")
+            >>> layer.built = True
+            >>> layer.count_params(), layer.count_non_trainable_params()
+            (3, 3)
+        """
+        if not self.built:
+            return 0
+        if not self.trainable:
+            return self.count_params()
+        own = sum(
+            int(getattr(self, name).numel())
+            for name in self._keras_weight_names
+            if not self._weight_trainable[name]
+        )
+        return own + sum(sub.count_non_trainable_params() for sub in self._sublayers())
 
     # -- configuration ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,9 +11,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers
-from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate, to_shape
+from kerastorch.layers.base import (
+    Layer,
+    Shape,
+    ShapeInferenceError,
+    check_positive_int,
+    check_rate,
+    to_shape,
+    trace_output_shape,
+)
 
-__all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer"]
+__all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "Lambda"]
 
 ActivationArg = str | Callable[[torch.Tensor], torch.Tensor] | None
 InitializerArg = str | Callable[..., torch.Tensor] | dict[str, Any]
@@ -250,3 +259,228 @@ class Dropout(Layer):
             "noise_shape": self.noise_shape,
             "seed": self.seed,
         }
+
+
+# -- Lambda ------------------------------------------------------------------------------------
+
+
+def _function_config(fn: Callable[..., Any]) -> Any:
+    """How a Lambda's function is written in its config: by name only, never as code.
+
+    A function registered with ``register_keras_serializable`` is returned as is (the saving code
+    writes its registered name); any other one as ``{"class_name": "function", "module": ...,
+    "name": ...}``.
+    """
+    from kerastorch.saving.serialization import get_registered_name
+
+    if get_registered_name(fn) != getattr(fn, "__name__", None):
+        return fn  # registered: written as its "package>name"
+    return {
+        "class_name": "function",
+        "module": getattr(fn, "__module__", None),
+        "name": getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn)),
+    }
+
+
+def _resolve_function(layer: str, entry: Any, what: str) -> Any:
+    """The callable a saved function entry names (see :meth:`Lambda.from_config`)."""
+    if entry is None or callable(entry) or not isinstance(entry, dict):
+        return entry
+    import importlib
+
+    from kerastorch.saving.serialization import get_registered_object, in_safe_mode
+
+    if entry.get("class_name") == "__lambda__":
+        raise ValueError(
+            f"Lambda '{layer}': its {what} is a Python lambda saved by Keras as bytecode, which "
+            "kerastorch never runs. Rebuild the model in code with the same Lambda and load the "
+            "weights with model.load_weights(path)."
+        )
+    name = entry.get("name") or entry.get("registered_name") or entry.get("config")
+    module = entry.get("module")
+    if not isinstance(name, str):
+        raise ValueError(f"Lambda '{layer}': cannot read the saved {what} {entry!r}.")
+    found = get_registered_object(name)
+    if found is None and "." in name:
+        found = get_registered_object(name.rsplit(".", 1)[-1])
+    if found is not None:
+        return found
+    if "<" in name:  # "<lambda>", "f.<locals>.g": nothing to import
+        raise ValueError(
+            f"Lambda '{layer}': its {what} was {name!r} (module {module!r}), which kerastorch "
+            "saves by name only and cannot restore. Rebuild the model in code with the same "
+            "Lambda and load the weights with model.load_weights(path), or use a named "
+            "module-level function and pass it in custom_objects."
+        )
+    if not in_safe_mode() and isinstance(module, str):
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj
+    short = name.rsplit(".", 1)[-1]
+    raise ValueError(
+        f"Lambda '{layer}': its {what} {name!r} (module {module!r}) is not known here. Pass it "
+        f"when loading, custom_objects={{{short!r}: {short}}}, or load with safe_mode=False to "
+        f"import it from module {module!r}."
+    )
+
+
+class Lambda(Layer):
+    """Wraps an expression (any function of a tensor) as a layer.
+
+    ``function(inputs, **arguments)`` is called; it also receives ``mask=`` and ``training=`` if
+    it declares them. The output shape comes from ``output_shape`` or, if that is omitted, from
+    running ``function`` on small zero tensors (Keras traces it symbolically); pass
+    ``output_shape`` when the function cannot run on zeros.
+
+    Saving: the config records the function by name (``{"class_name": "function", "module":
+    ..., "name": ...}``), never its code. Loading a model with a ``Lambda`` is refused unless
+    ``safe_mode=False`` is passed; the function is then found among the objects given in
+    ``custom_objects`` (or registered with ``register_keras_serializable``), or else imported
+    from its module. A ``lambda`` expression cannot be restored: rebuild the model in code and
+    load its weights. Keras saves a lambda's bytecode instead; kerastorch never runs code from a
+    file.
+
+    Args:
+        function: The function to apply; its first argument is the input tensor.
+        output_shape: The output shape without the batch axis (a tuple), or a function of the full
+            input shape returning the full output shape.
+        mask: ``None`` (the layer drops an incoming mask, warning), a function ``(inputs, mask) ->
+            mask``, or a tensor returned as the output mask whatever the input.
+        arguments: Keyword arguments passed to ``function``.
+
+    Example:
+        >>> layer = Lambda(lambda x: x[:, -1, :])  # the last timestep
+        >>> layer(torch.ones(2, 7, 4)).shape
+        torch.Size([2, 4])
+        >>> layer.compute_output_shape((None, None, 4))
+        (None, 4)
+    """
+
+    unsafe_to_deserialize = True  # NOTE [safe deserialization] in kerastorch/saving
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        output_shape: Sequence[int | None] | Callable[..., Any] | None = None,
+        mask: Callable[..., Any] | torch.Tensor | None = None,
+        arguments: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(
+                f"{self.describe()}: expected function to be callable, e.g. "
+                f"Lambda(lambda x: x ** 2), received function={function!r}. A saved config is "
+                "read with Lambda.from_config(config)."
+            )
+        if output_shape is not None and not callable(output_shape):
+            try:
+                dims: tuple[Any, ...] | None = tuple(output_shape)
+            except TypeError:
+                dims = None
+            if dims is None or not all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0)
+                for d in dims
+            ):
+                raise ValueError(
+                    f"{self.describe()}: expected output_shape to be the output shape without "
+                    "the batch axis (a tuple of positive ints or None) or a function of the input "
+                    f"shape, received output_shape={output_shape!r}."
+                )
+            output_shape = dims
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError(
+                f"{self.describe()}: expected arguments to be a dict of keyword arguments for the "
+                f"function, received arguments={arguments!r}."
+            )
+        self.function = function
+        self.output_shape_arg = output_shape
+        self.mask = mask
+        self.arguments = dict(arguments or {})
+        self.supports_masking = mask is not None
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # some builtins have no signature
+            params = {}  # type: ignore[assignment]
+        self._takes_mask = "mask" in params
+        self._takes_training = "training" in params
+
+    def forward(self, inputs: Any, mask: torch.Tensor | None = None, training=None):
+        kwargs = dict(self.arguments)
+        if self._takes_mask:
+            kwargs["mask"] = mask
+        if self._takes_training:
+            kwargs["training"] = self.is_training(training)
+        return self.function(inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
+        if callable(self.output_shape_arg):
+            shape = self.output_shape_arg(tuple(input_shape))
+            if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+                shape = tuple(shape)  # a list of sizes, not a list of shapes
+            return shape
+        if self.output_shape_arg is not None:
+            return (input_shape[0], *self.output_shape_arg)
+        input_shape = tuple(input_shape)
+        cached = self._traced_shapes.get(input_shape)
+        if cached is None:
+            try:
+                cached = trace_output_shape(lambda x: self.forward(x, training=False), input_shape)
+            except ShapeInferenceError as error:
+                raise ShapeInferenceError(
+                    f"{self.describe()} could not infer its output shape for input shape "
+                    f"{input_shape}: {error}. Pass output_shape=(...) without the batch axis, "
+                    "or a function of the input shape."
+                ) from error.__cause__
+            self._traced_shapes[input_shape] = cached
+        return cached
+
+    def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        if self.mask is not None:
+            return self.mask
+        return super().compute_mask(inputs, mask)
+
+    def extra_repr(self) -> str:
+        name = getattr(self.function, "__qualname__", repr(self.function))
+        return f"name={self.name!r}, function={name}"
+
+    def get_config(self) -> dict[str, Any]:
+        """The config, with functions recorded by name only (see the class docstring)."""
+        output_shape = self.output_shape_arg
+        if callable(output_shape):
+            output_shape = _function_config(output_shape)
+        mask = self.mask
+        if callable(mask):
+            mask = _function_config(mask)
+        elif torch.is_tensor(mask):
+            mask = mask.tolist()
+        return {
+            **super().get_config(),
+            "function": _function_config(self.function),
+            "output_shape": output_shape,
+            "mask": mask,
+            "arguments": self.arguments,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Lambda:
+        """Rebuild a Lambda, finding its functions by name (never by running saved code).
+
+        Functions are looked up among the active ``custom_object_scope`` and registered objects;
+        only outside safe mode (``load_model(..., safe_mode=False)``) is a function imported
+        from the module its config names.
+        """
+        config = dict(config)
+        name = config.get("name", "lambda")
+        config["function"] = _resolve_function(name, config.get("function"), "function")
+        if isinstance(config.get("output_shape"), dict):
+            config["output_shape"] = _resolve_function(name, config["output_shape"], "output_shape")
+        mask = config.get("mask")
+        if isinstance(mask, dict):
+            config["mask"] = _resolve_function(name, mask, "mask")
+        elif isinstance(mask, list):
+            config["mask"] = torch.tensor(mask)
+        return cls(**config)

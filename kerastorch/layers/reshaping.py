@@ -1,15 +1,17 @@
-"""Layers that change the shape of their input: Flatten."""
+"""Layers that change the shape of their input: Flatten, RepeatVector, Reshape, Permute."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
-from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.base import Layer, Shape, check_positive_int
 
-__all__ = ["Flatten"]
+__all__ = ["Flatten", "Permute", "RepeatVector", "Reshape"]
 
 
 class Flatten(Layer):
@@ -58,3 +60,165 @@ class Flatten(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class RepeatVector(Layer):
+    """Repeats its input ``n`` times along a new time axis: ``(batch, features)`` ->
+    ``(batch, n, features)``.
+
+    The bridge of an encoder-decoder: the encoder's last state, repeated once per output step,
+    feeds a decoder ``LSTM(..., return_sequences=True)``.
+
+    Args:
+        n: Number of repetitions, a positive integer.
+
+    Input shape: ``(batch, features)``. Output shape: ``(batch, n, features)``.
+
+    Example:
+        >>> RepeatVector(3)(torch.ones(2, 4)).shape
+        torch.Size([2, 3, 4])
+    """
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n = check_positive_int(self.describe(), "n", n)
+
+    def _check_rank(self, shape: Sequence[int | None]) -> None:
+        if len(shape) != 2:
+            hint = (
+                " After a recurrent layer, use return_sequences=False (the last step's output)."
+                if len(shape) == 3
+                else ""
+            )
+            raise ValueError(
+                f"{self.describe()} expects inputs of shape (batch, features), received input "
+                f"shape {tuple(shape)}.{hint}"
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        self._check_rank(input_shape)
+        return (input_shape[0], self.n, input_shape[1])
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        self._check_rank(inputs.shape)
+        return inputs.unsqueeze(1).repeat(1, self.n, 1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (the batch axis is kept).
+
+    One entry of ``target_shape`` may be -1: it is inferred from the other sizes.
+
+    Args:
+        target_shape: The shape of one sample, e.g. ``(3, 4)`` or ``(-1, 2)``.
+
+    Input shape: any, with as many values per sample as ``target_shape`` holds. Output shape:
+    ``(batch, *target_shape)``.
+
+    Example:
+        >>> Reshape((3, 4))(torch.ones(2, 12)).shape
+        torch.Size([2, 3, 4])
+        >>> Reshape((-1, 2)).compute_output_shape((None, 6))
+        (None, 3, 2)
+    """
+
+    def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        try:
+            dims = (target_shape,) if isinstance(target_shape, int) else tuple(target_shape)
+        except TypeError:
+            dims = None
+        if (
+            dims is None
+            or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims)
+            or any(d == 0 or d < -1 for d in dims)
+            or list(dims).count(-1) > 1
+        ):
+            raise ValueError(
+                f"{self.describe()}: expected target_shape to be a tuple of positive integers "
+                "(the shape of one sample, without the batch axis) with at most one -1 for a "
+                f"size to infer, received target_shape={target_shape!r}."
+            )
+        self.target_shape: tuple[int, ...] = tuple(int(d) for d in dims)
+
+    def _resolve(self, sample_shape: Sequence[int | None], received: Any) -> tuple[int | None, ...]:
+        """``target_shape`` with its -1 resolved (None while the input has unknown sizes)."""
+        if None in sample_shape:
+            return tuple(None if d == -1 else d for d in self.target_shape)
+        size = math.prod(sample_shape)  # type: ignore[arg-type]
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            ok = size % known == 0
+            resolved = tuple(size // known if d == -1 else d for d in self.target_shape)
+        else:
+            ok = size == known
+            resolved = self.target_shape
+        if not ok:
+            need = f"a multiple of {known} values" if -1 in self.target_shape else f"{known} values"
+            raise ValueError(
+                f"{self.describe()} cannot reshape inputs of shape {received} ({size} values "
+                f"per sample) to target_shape={self.target_shape}, which needs {need} per sample."
+            )
+        return resolved
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], *self._resolve(input_shape[1:], tuple(input_shape)))
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        target = self._resolve(tuple(inputs.shape[1:]), tuple(inputs.shape))
+        return inputs.reshape(inputs.shape[0], *target)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the axes of each sample; ``dims`` counts from 1, as in Keras (the batch axis,
+    axis 0, stays first).
+
+    Args:
+        dims: A permutation of ``1..rank-1``: ``(2, 1)`` swaps time and features.
+
+    Input shape: ``(batch, ...)`` with ``len(dims)`` axes after the batch axis. Output shape: the
+    same sizes in the order ``dims`` gives.
+
+    Example:
+        >>> Permute((2, 1))(torch.ones(2, 10, 64)).shape
+        torch.Size([2, 64, 10])
+    """
+
+    def __init__(self, dims: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        try:
+            order = tuple(dims)
+        except TypeError:
+            order = None
+        if order is None or sorted(order) != list(range(1, len(order) + 1)):
+            raise ValueError(
+                f"{self.describe()}: expected dims to be a permutation of 1..n counting from 1 "
+                "(the batch axis is not included), e.g. (2, 1) to swap time and features, "
+                f"received dims={dims!r}."
+            )
+        self.dims: tuple[int, ...] = tuple(int(d) for d in order)
+
+    def _check_rank(self, shape: Sequence[int | None]) -> None:
+        if len(shape) != len(self.dims) + 1:
+            raise ValueError(
+                f"{self.describe()} with dims={self.dims} expects inputs with "
+                f"{len(self.dims)} axes after the batch axis, received input shape "
+                f"{tuple(shape)}."
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        self._check_rank(input_shape)
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        self._check_rank(inputs.shape)
+        return inputs.permute(0, *self.dims)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dims": self.dims}
