@@ -139,3 +139,16 @@ def test_embedding_id_out_of_range_is_named():
         Exception, match="Embedding 'tokens': expected ids in \\[0, 10\\), received id 12"
     ):
         model.predict(np.array([[1, 12]]), verbose=0)
+
+
+def test_predict_on_a_padded_array_returns_the_full_array_like_keras(keras):
+    """Only ragged input is trimmed per sequence; a padded array the user gave comes back whole."""
+
+    def make(layers, input_):
+        return [input_((None, 3)), layers.Masking(0.0), layers.LSTM(4, return_sequences=True)]
+
+    model, keras_model = twins(keras, make)
+    x = padded_features("pre")
+    actual = model.predict(x, verbose=0)
+    assert isinstance(actual, np.ndarray) and actual.shape == (5, 7, 4)
+    assert_close(actual, keras_model.predict(x, verbose=0))

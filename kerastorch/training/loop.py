@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from kerastorch import distribute
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch
@@ -67,9 +68,16 @@ def fit(
     if val_data is not None:
         _check_validation_passes(val_data, validation_steps, initial_epoch, epochs, validation_freq)
 
-    # 2. Build from the data's shape, then bind the optimizer to the parameters.
+    # 2. Build from the data's shape, then bind the optimizer to the parameters. On several
+    # processes (run is None in one): the DDP wrapper, and this process's share of the data.
+    run = distribute.active_run()
     placement = _prepare(model, train_data, batch_size)
+    if run is not None:
+        placement = _place_for_run(run, model, placement)
     compiled.bind_optimizer(model)
+    if run is not None:
+        run.setup_training(model, compiled, train_data.first_batch(batch_size))
+        train_data = run.shard(train_data, batch_size, training=True)
 
     # 3. Callbacks: the user's, then History and the progress bar.
     train_epochs = data_module.EpochIterator(train_data, batch_size, shuffle, steps_per_epoch)
@@ -88,6 +96,8 @@ def fit(
         val_batch_size = data_module.check_batch_size(
             validation_batch_size or batch_size, "validation_batch_size"
         )
+        if run is not None:
+            val_data = run.shard(val_data, val_batch_size, training=False)
         # Each validation is a fresh pass (cut at validation_steps), a generator's continues.
         val_epochs = data_module.EpochIterator(
             val_data,
@@ -101,9 +111,15 @@ def fit(
     model._initial_epoch = None  # BackupAndRestore sets it in on_train_begin, as in Keras
     callback_list.on_train_begin()
     initial_epoch = model._initial_epoch or initial_epoch
+    # A stop set by a batch hook must stop every process at the same step.
+    sync_stop = run is not None and any(c.wants_batch_logs() for c in callbacks or [])
+    if run is not None:
+        run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
     try:
         for epoch in range(initial_epoch, epochs):
+            if run is not None:
+                run.start_epoch(train_data, epoch)
             batches = train_epochs.next_epoch()
             if batches is None:  # a generator has run out (NOTE [steps per epoch])
                 break
@@ -115,13 +131,21 @@ def fit(
                 callback_list.on_batch_begin("train", step)
                 train_step(model, compiled, _to_device(placement, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
+                if sync_stop:
+                    model.stop_training = run.any(model.stop_training)
                 if model.stop_training:
                     break
+            if run is not None:
+                run.sync_metrics(compiled)  # the same logs on every process
             epoch_logs = compiled.results()
             if val_epochs is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _run_evaluation(model, compiled, val_epochs, placement, callback_list)
+                val_logs = _run_evaluation(
+                    model, compiled, val_epochs, placement, callback_list, run
+                )
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
+            if run is not None:
+                model.stop_training = run.any(model.stop_training)
             if model.stop_training:
                 break
     except KeyboardInterrupt:
@@ -134,6 +158,8 @@ def fit(
     finally:
         model.eval()
     callback_list.on_train_end(epoch_logs)
+    if run is not None:
+        run.barrier()  # process 0's checkpoints are written when fit returns anywhere
     return history
 
 
@@ -155,7 +181,12 @@ def evaluate(
     if y is None and not eval_data.targets_in_data:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_data, batch_size, steps)
+    run = distribute.active_run()  # None in one process
     placement = _prepare(model, eval_data, batch_size)
+    if run is not None:
+        placement = _place_for_run(run, model, placement)
+        run.ensure_metrics(model, compiled, eval_data.first_batch(batch_size))
+        eval_data = run.shard(eval_data, batch_size, training=False)
     # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
     # Input order, as Keras: a masked sequence loss is averaged per batch over its valid steps,
     # so length-bucketed batches would give another (if similar) value.
@@ -168,7 +199,7 @@ def evaluate(
         model,
         {"steps": eval_epochs.num_batches, "verbose": verbose},
     )
-    logs = _run_evaluation(model, compiled, eval_epochs, placement, callback_list)
+    logs = _run_evaluation(model, compiled, eval_epochs, placement, callback_list, run)
     if return_dict:
         return logs
     values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
@@ -188,7 +219,13 @@ def predict(
     steps = data_module.check_steps(steps, "steps")
     predict_data = data_module.adapt(x)
     batch_size = data_module.batch_size_for_steps(predict_data, batch_size, steps)
+    run = distribute.active_run()  # None in one process
     placement = _prepare(model, predict_data, batch_size)
+    sharded = False
+    if run is not None:
+        placement = _place_for_run(run, model, placement)
+        shard = run.shard(predict_data, batch_size, training=False)
+        sharded, predict_data = shard is not predict_data, shard
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
@@ -207,13 +244,18 @@ def predict(
         for step, (index, batch) in enumerate(indexed_batches):
             callback_list.on_batch_begin("predict", step)
             outputs, mask = predict_step(model, _to_device(placement, batch))
-            results.append((index, outputs.cpu(), None if mask is None else mask.cpu()))
+            # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
+            # batch has a mask); a padded array the user gave comes back whole, as in Keras.
+            ragged = mask is not None and batch.mask is not None
+            results.append((index, outputs.cpu(), batch.mask.cpu() if ragged else None))
             callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
     finally:
         model.train(was_training)
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
         warnings.warn(data_module.OUT_OF_DATA, stacklevel=3)
+    if sharded:
+        results = run.gather_predictions(results)  # every process's, on every process
     # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
     count = sum(len(out) for _, out, _ in results)
     return _assemble_predictions(results, count, pad_value)
@@ -257,9 +299,12 @@ def _assemble_predictions(results, count: int, pad_value: float | None):
     return padded
 
 
-def _run_evaluation(model, compiled, epochs, placement, callback_list) -> dict[str, float]:
+def _run_evaluation(
+    model, compiled, epochs, placement, callback_list, run=None
+) -> dict[str, float]:
     """One evaluation epoch of ``epochs`` (an EpochIterator) in inference mode; returns the loss
-    and metrics (nothing when a one-shot validation stream has run out)."""
+    and metrics (nothing when a one-shot validation stream has run out), summed over the
+    processes of a distributed ``run``."""
     batches = epochs.next_epoch()
     if batches is None:
         return {}
@@ -275,6 +320,8 @@ def _run_evaluation(model, compiled, epochs, placement, callback_list) -> dict[s
             callback_list.on_batch_end("test", step, compiled.results)
     finally:
         model.train(was_training)
+    if run is not None:
+        run.sync_metrics(compiled)
     logs = compiled.results()
     callback_list.on_test_end(logs)
     return logs
@@ -351,6 +398,13 @@ def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> Placemen
     if param is None:
         return Placement(torch.device("cpu"), torch.float32)
     return Placement(param.device, param.dtype)
+
+
+def _place_for_run(run: Any, model: Any, placement: Placement) -> Placement:
+    """On several processes with nccl, each process's model goes to its own GPU."""
+    run.place(model)
+    param = next(model.parameters(), None)
+    return placement if param is None else Placement(param.device, param.dtype)
 
 
 class Placement(NamedTuple):
