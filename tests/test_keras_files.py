@@ -386,3 +386,30 @@ def test_missing_h5py_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r"pip install h5py"):
         keras_files.require_h5py()
+
+
+def test_wrapper_and_reshaping_layers_cross_keras_files_both_ways(keras, tmp_path):
+    """Encoder-decoder with RepeatVector / TimeDistributed / Reshape / Permute: a Keras .keras
+    file loads in kerastorch and a kerastorch .keras file loads in Keras, same predictions."""
+    import kerastorch
+
+    keras_model = keras.Sequential(
+        [
+            keras.Input((6, 3)),
+            keras.layers.LSTM(5),
+            keras.layers.RepeatVector(4),
+            keras.layers.LSTM(5, return_sequences=True),
+            keras.layers.TimeDistributed(keras.layers.Dense(2)),
+            keras.layers.Permute((2, 1)),
+            keras.layers.Reshape((8,)),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(3, 6, 3)).astype("float32")
+    keras_path = tmp_path / "from_keras.keras"
+    keras_model.save(keras_path)
+    model = kerastorch.models.load_model(keras_path)
+    assert_close(model.predict(x, verbose=0), keras_model.predict(x, verbose=0))
+    ours = tmp_path / "from_kerastorch.keras"
+    model.save(ours)
+    back = keras.models.load_model(ours)
+    assert_close(back.predict(x, verbose=0), keras_model.predict(x, verbose=0))

@@ -190,6 +190,11 @@ for _spec in (
     KerasLayer("Softmax"),
     KerasLayer("GaussianDropout"),
     KerasLayer("GaussianNoise"),
+    KerasLayer("RepeatVector"),
+    KerasLayer("Reshape"),
+    KerasLayer("Permute"),
+    # The wrapped layer's variables live in the wrapper's "layer" group.
+    KerasLayer("TimeDistributed", weight_paths=("layer",)),
     # Keras's SpatialDropout1D takes no `trainable` argument.
     KerasLayer(
         "SpatialDropout1D",

@@ -372,7 +372,11 @@ def load_model(
     """
     path = _check_path(filepath)
     kind = sniff(path)
-    with serialization.safe_mode_scope(safe_mode):
+    # The scope makes custom_objects visible to nested from_config calls (a wrapper's layer).
+    with (
+        serialization.safe_mode_scope(safe_mode),
+        serialization.custom_object_scope(custom_objects or {}),
+    ):
         if kind == "hdf5":
             from kerastorch.saving import keras_files
 
