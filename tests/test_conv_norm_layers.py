@@ -173,8 +173,8 @@ def test_conv1d_errors():
         Conv1D(4, 3, strides=2, dilation_rate=2)
     with pytest.raises(ValueError, match=r"filters must be divisible by groups"):
         Conv1D(5, 3, groups=2)
-    with pytest.raises(NotImplementedError, match=r"kernel_regularizer is not supported"):
-        Conv1D(4, 3, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match=r"Unknown regularizer: \"l3\""):
+        Conv1D(4, 3, kernel_regularizer="l3")
     layer = Conv1D(4, 3, groups=2)
     with pytest.raises(ValueError, match=r"input channels must be divisible by groups"):
         layer.build_from_shape((None, 10, 3))

@@ -235,8 +235,8 @@ def test_embedding_config_round_trip_and_argument_errors():
     assert twin.get_config() == config
     with pytest.raises(ValueError, match=r"Embedding 'embedding': .*input_dim=0"):
         Embedding(0, 4)
-    with pytest.raises(NotImplementedError, match="embeddings_regularizer"):
-        Embedding(5, 4, embeddings_regularizer="l2")
+    with pytest.raises(ValueError, match='Unknown regularizer: "l5"'):
+        Embedding(5, 4, embeddings_regularizer="l5")
 
 
 def test_embedding_gradient_reaches_only_the_rows_used():

@@ -59,6 +59,8 @@ from kerastorch import initializers
 Shape = tuple[int | None, ...]
 
 _NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
+# Keras's argument prefixes that do not spell their weight's name.
+_PENALTY_TARGETS = {"recurrent": "recurrent_kernel"}
 _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
@@ -255,6 +257,8 @@ class Layer(nn.Module):
         batch_input_shape: Sequence[int | None] | None = None,
         input_dim: int | None = None,
         dtype: Any = None,
+        activity_regularizer: Any = None,
+        **weight_options: Any,
     ) -> None:
         super().__init__()
         # An unnamed layer is named after its class; a model numbers it within the model
@@ -269,6 +273,7 @@ class Layer(nn.Module):
             )
         self.name = name
         self._trainable = bool(trainable)
+        self._init_penalties(activity_regularizer, weight_options)
         self.built = False
         self.build_input_shape: Shape | None = None
         # Own weights made by add_weight, in Keras order (trainable first), with the Keras
@@ -414,6 +419,7 @@ class Layer(nn.Module):
         self.build_input_shape = tuple(input_shape)
         self._apply_trainable()  # to the parameters build just created
         self.train(self.training)  # torch submodules made by build start in train mode
+        self._check_penalty_targets()
         self._build_hook.remove()
 
     def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
@@ -653,6 +659,90 @@ class Layer(nn.Module):
                 self._built_by_hand = True
         return weight
 
+    # -- regularizers and constraints ------------------------------------------------------------
+
+    # Keras's names of the layer's own weights, in keras_weights() order; trailing ones may be
+    # absent (a Dense without bias has only "kernel").
+    keras_weight_roles: tuple[str, ...] = ()
+
+    def keras_weight_names(self) -> list[str]:
+        """Keras's names of this layer's own weights (``kernel``, ``recurrent_kernel``, ...)."""
+        if self.keras_weight_roles:
+            return list(self.keras_weight_roles[: len(self.keras_weights())])
+        return list(self._keras_weight_names)
+
+    def _init_penalties(self, activity_regularizer: Any, weight_options: dict[str, Any]) -> None:
+        """NOTE [penalties]: ``<weight>_regularizer`` / ``<weight>_constraint`` arguments apply to
+        the Keras weight of that name (``kernel_regularizer`` -> ``kernel``), for every layer."""
+        from kerastorch import constraints, regularizers
+
+        self.weight_regularizers: dict[str, Any] = {}
+        self.weight_constraints: dict[str, Any] = {}
+        self._penalty_args = {k: v for k, v in weight_options.items() if v is not None}
+        for key, value in weight_options.items():
+            if key.endswith("_regularizer"):
+                if value is not None:
+                    weight = _PENALTY_TARGETS.get(key.removesuffix("_regularizer"), key[:-12])
+                    self.weight_regularizers[weight] = regularizers.get(value)
+            elif key.endswith("_constraint"):
+                if value is not None:
+                    weight = _PENALTY_TARGETS.get(key.removesuffix("_constraint"), key[:-11])
+                    self.weight_constraints[weight] = constraints.get(value)
+            else:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument {key!r}."
+                )
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._activity_arg = activity_regularizer
+        self.activity_loss: torch.Tensor | None = None
+        if self.activity_regularizer is not None:
+            self.register_forward_hook(self._record_activity_loss)
+
+    def _record_activity_loss(self, module: nn.Module, args: tuple, output: Any) -> None:
+        # Keras 3 divides the activity penalty by the batch size.
+        outputs = output if isinstance(output, (list, tuple)) else [output]
+        self.activity_loss = sum(
+            self.activity_regularizer(o) / max(o.shape[0], 1) for o in outputs if torch.is_tensor(o)
+        )
+
+    def _check_penalty_targets(self) -> None:
+        names = self.keras_weight_names()
+        arguments = {v: k for k, v in _PENALTY_TARGETS.items()}
+        for kind, table in (
+            ("regularizer", self.weight_regularizers),
+            ("constraint", self.weight_constraints),
+        ):
+            for weight in table:
+                if weight not in names:
+                    raise ValueError(
+                        f"{self.describe()} received {arguments.get(weight, weight)}_{kind}, but "
+                        f"it has no weight named {weight!r}; its weights are {names}."
+                    )
+
+    def has_penalties(self) -> bool:
+        return bool(self.weight_regularizers) or self.activity_regularizer is not None
+
+    def regularization_losses(self) -> list[torch.Tensor]:
+        """The weight penalties of this layer, and the activity penalty of its last call."""
+        losses = []
+        if self.weight_regularizers:
+            weights = dict(zip(self.keras_weight_names(), self.keras_weights(), strict=False))
+            losses = [reg(weights[name]) for name, reg in self.weight_regularizers.items()]
+        if self.activity_loss is not None:
+            losses.append(self.activity_loss)
+        return losses
+
+    @torch.no_grad()
+    def apply_constraints(self) -> None:
+        """Project the constrained weights, as Keras does after each optimizer step."""
+        names = self.keras_weight_names()
+        current = self.keras_weights()
+        own = [
+            self.weight_constraints[name](w) if name in self.weight_constraints else w.clone()
+            for name, w in zip(names, current, strict=False)
+        ]
+        self.load_keras_weights(own + [w.clone() for w in current[len(own) :]])
+
     def keras_weights(self) -> list[torch.Tensor]:
         """This layer's weights in Keras's layout and order (views of the parameters).
 
@@ -800,7 +890,15 @@ class Layer(nn.Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments: ``type(layer)(**layer.get_config())`` makes an unbuilt twin."""
-        return {"name": self.name, "trainable": self._trainable}
+        from kerastorch import constraints, regularizers
+
+        config: dict[str, Any] = {"name": self.name, "trainable": self._trainable}
+        for key, value in self._penalty_args.items():
+            module = regularizers if key.endswith("_regularizer") else constraints
+            config[key] = module.serialize(module.get(value))
+        if self._activity_arg is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:

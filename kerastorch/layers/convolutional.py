@@ -152,7 +152,7 @@ class Conv1D(Layer):
         kernel_initializer: Initializer of the kernel, in Keras's layout.
         bias_initializer: Initializer of the bias.
         kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: Not supported; must be ``None``.
+        bias_constraint: Penalties and projections (``kerastorch.regularizers`` / ``constraints``).
 
     Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
 
@@ -161,6 +161,8 @@ class Conv1D(Layer):
         >>> layer(torch.randn(2, 20, 4)).shape
         torch.Size([2, 20, 8])
     """
+
+    keras_weight_roles = ("kernel", "bias")
 
     supports_masking = False
 
@@ -184,7 +186,14 @@ class Conv1D(Layer):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
         layer = f"{self.cls_name} '{self.name}'"
         self.filters = check_positive_int(layer, "filters", filters)
         self.kernel_size = single_int(layer, "kernel_size", kernel_size)
@@ -203,14 +212,6 @@ class Conv1D(Layer):
                 f"{layer}: filters must be divisible by groups, received "
                 f"filters={self.filters} and groups={self.groups}."
             )
-        reject_unsupported(
-            layer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-        )
         self.activation_arg = activation
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

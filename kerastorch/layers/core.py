@@ -129,6 +129,8 @@ class Dense(Layer):
         torch.Size([2, 7, 3])
     """
 
+    keras_weight_roles = ("kernel", "bias")
+
     supports_masking = True
 
     def __init__(

@@ -29,8 +29,8 @@ class Embedding(Layer):
         input_dim: Vocabulary size: the largest id + 1.
         output_dim: Size of each embedding vector.
         embeddings_initializer: Initializer of the ``(input_dim, output_dim)`` table.
-        embeddings_regularizer: Not supported; must be ``None``.
-        embeddings_constraint: Not supported; must be ``None``.
+        embeddings_regularizer: Penalty on the embeddings (``kerastorch.regularizers``).
+        embeddings_constraint: Projection of the embeddings after each step.
         mask_zero: Whether id 0 is padding: the layer then hands the next layers the mask
             ``inputs != 0`` (so the vocabulary must leave id 0 unused). The output at padded
             steps is still row 0 of the table, as in Keras.
@@ -51,6 +51,8 @@ class Embedding(Layer):
         tensor([[ True,  True, False, False]])
     """
 
+    keras_weight_roles = ("embeddings",)
+
     def __init__(
         self,
         input_dim: int,
@@ -63,19 +65,14 @@ class Embedding(Layer):
         input_length: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            embeddings_regularizer=embeddings_regularizer,
+            embeddings_constraint=embeddings_constraint,
+            **kwargs,
+        )
         layer = f"Embedding '{self.name}'"
         self.input_dim = check_positive_int(layer, "input_dim", input_dim)
         self.output_dim = check_positive_int(layer, "output_dim", output_dim)
-        for arg, value in (
-            ("embeddings_regularizer", embeddings_regularizer),
-            ("embeddings_constraint", embeddings_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(
-                    f"{layer}: {arg} is not supported yet; received {arg}={value!r}. Remove it "
-                    "(or add the penalty to the loss yourself)."
-                )
         self.embeddings_initializer = embeddings_initializer
         initializers.get(embeddings_initializer)  # fail on an unknown name now, not at build
         self.mask_zero = bool(mask_zero)
@@ -159,8 +156,6 @@ class Embedding(Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": initializer_config(self.embeddings_initializer),
-            "embeddings_regularizer": None,
-            "embeddings_constraint": None,
             "mask_zero": self.mask_zero,
         }
         if self.input_length is not None:

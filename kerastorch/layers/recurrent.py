@@ -113,6 +113,8 @@ class RecurrentLayer(Layer):
     valid). See NOTE [masked execution].
     """
 
+    keras_weight_roles = ("kernel", "recurrent_kernel", "bias")
+
     supports_masking = True
     module_attr = "rnn"
     state_names: tuple[str, ...] = ("h",)

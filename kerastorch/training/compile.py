@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -13,6 +13,7 @@ from kerastorch import losses as losses_module
 from kerastorch import metrics as metrics_module
 from kerastorch import mixed_precision
 from kerastorch import optimizers as optimizers_module
+from kerastorch.layers.base import Layer
 
 
 class CompiledModel:
@@ -47,6 +48,8 @@ class CompiledModel:
             raise NotImplementedError(
                 "compile(loss_weights=...) applies to multi-output models, which Sequential is not."
             )
+        self.model = model
+        self._penalty_layers: tuple[list[Any], list[Any]] | None = None
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self._metric_specs = list(_as_list(metrics, "metrics"))
@@ -60,7 +63,12 @@ class CompiledModel:
                 f"jit_compile={jit_compile!r}."
             )
         # Keras's "auto" does not compile on the torch backend either.
-        self.forward = torch.compile(model) if jit_compile is True else model
+        self.jit_compile = jit_compile is True
+        self.forward = torch.compile(model) if self.jit_compile else model
+        # What train_step runs: the forward, or its DistributedDataParallel wrapper when
+        # training on several processes (kerastorch.distribute sets it).
+        self.train_forward = self.forward
+        self._ddp: torch.nn.Module | None = None
         self.requested_auto = device == "auto"
         self.device = resolve_device(device)
         self.policy = mixed_precision.global_policy()
@@ -140,8 +148,9 @@ class CompiledModel:
         sample_weight: torch.Tensor | None,
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The loss; masked timesteps of a sequence output do not count (Keras's rule: valid
-        steps weigh ``total / valid``, so the mean is over valid steps only)."""
+        """The loss, plus the layers' regularization penalties as Keras adds them; masked
+        timesteps of a sequence output do not count (Keras's rule: valid steps weigh
+        ``total / valid``, so the mean is over valid steps only)."""
         if mask is not None:
             reduction = getattr(self.loss, "reduction", "sum_over_batch_size")
             if reduction in ("mean", "sum_over_batch_size"):
@@ -149,7 +158,26 @@ class CompiledModel:
             else:
                 weight = mask
             sample_weight = _combine_weights(weight.to(y_pred.dtype), sample_weight)
-        return self.loss(y, y_pred, sample_weight=sample_weight)
+        loss = self.loss(y, y_pred, sample_weight=sample_weight)
+        penalized, _ = self.penalty_layers()
+        if penalized:  # Keras adds the layers' regularization losses to the loss it reports
+            loss = loss + sum(p for layer in penalized for p in layer.regularization_losses())
+        return loss
+
+    def penalty_layers(self) -> tuple[list[Any], list[Any]]:
+        """The model's layers with regularizers, and those with constraints (found once)."""
+        if self._penalty_layers is None:
+            layers = [m for m in self.model.modules() if isinstance(m, Layer)]
+            self._penalty_layers = (
+                [layer for layer in layers if layer.has_penalties()],
+                [layer for layer in layers if layer.weight_constraints],
+            )
+        return self._penalty_layers
+
+    def apply_constraints(self) -> None:
+        """Keras projects constrained weights after every optimizer step."""
+        for layer in self.penalty_layers()[1]:
+            layer.apply_constraints()
 
     def update_metrics(
         self, batch: Any, y_pred: torch.Tensor, mask: torch.Tensor | None, loss: torch.Tensor
@@ -184,6 +212,26 @@ class CompiledModel:
         for metric in self.all_metrics():
             metric.reset_state()
 
+    def reduce_metric_states(self, reduce: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        """Replace the loss and metric states by ``reduce`` of them, e.g. their sum over the
+        processes of a distributed run (``kerastorch.distribute``).
+
+        All states (totals, counts, confusion-matrix counts) go through ``reduce`` as one flat
+        float64 tensor, and come back in their own dtype and device. Every state of a
+        kerastorch metric is a sum over samples, so summing it over disjoint shards of the data
+        gives the state of the whole data.
+        """
+        slots = [(m, name) for m in self.all_metrics() for name in _state_names(m)]
+        if not slots:
+            return
+        values = [getattr(metric, name) for metric, name in slots]
+        flat = torch.cat([v.detach().reshape(-1).to("cpu", torch.float64) for v in values])
+        reduced = reduce(flat).to("cpu")
+        for (metric, name), value, part in zip(
+            slots, values, reduced.split([v.numel() for v in values]), strict=True
+        ):
+            setattr(metric, name, part.view(value.shape).to(value.device, value.dtype))
+
 
 def resolve_device(device: Any) -> torch.device | None:
     """``"auto"``: CUDA, then MPS, else None (the model stays where it is, normally the CPU);
@@ -209,6 +257,11 @@ def resolve_device(device: Any) -> torch.device | None:
             'Expected device to be "auto", None or a torch device such as "cpu" or "cuda:0", '
             f"received device={device!r}."
         ) from None
+
+
+def _state_names(metric: Any) -> list[str]:
+    """The state tensors' attribute names of a kerastorch metric (declared with add_state)."""
+    return list(getattr(metric, "_state_names", ()))
 
 
 def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:

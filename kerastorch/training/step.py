@@ -14,7 +14,10 @@ from kerastorch.training.data import Batch
 
 def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
     with compiled.autocast(batch.x.device):
-        y_pred, mask = compiled.forward(batch.x, mask=batch.mask, training=True, return_mask=True)
+        # train_forward: the model, or its DistributedDataParallel wrapper (several processes).
+        y_pred, mask = compiled.train_forward(
+            batch.x, mask=batch.mask, training=True, return_mask=True
+        )
         loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
     optimizer = compiled.optimizer
     optimizer.zero_grad(set_to_none=True)
@@ -26,6 +29,8 @@ def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) ->
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
+    if compiled.penalty_layers()[1]:
+        compiled.apply_constraints()
     with torch.no_grad():
         compiled.update_metrics(batch, y_pred.detach(), mask, loss.detach())
 
