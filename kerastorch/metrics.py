@@ -29,16 +29,19 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from kerastorch import losses as losses_module
+from kerastorch.errors import did_you_mean
 from kerastorch.losses import is_binary_or_sparse_categorical, squeeze_or_expand_to_same_rank
 from kerastorch.registry import Registry
 
 __all__ = [
+    "AUC",
     "METRICS",
     "Accuracy",
     "BinaryAccuracy",
@@ -47,6 +50,10 @@ __all__ = [
     "CategoricalCrossentropy",
     "CategoricalHinge",
     "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
     "Hinge",
     "KLDivergence",
     "LogCoshError",
@@ -58,6 +65,8 @@ __all__ = [
     "MeanSquaredLogarithmicError",
     "Metric",
     "Poisson",
+    "Precision",
+    "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
     "SparseCategoricalCrossentropy",
@@ -65,9 +74,12 @@ __all__ = [
     "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
     "accuracy",
     "binary_accuracy",
     "categorical_accuracy",
+    "confusion_counts",
     "cosine_similarity",
     "get",
     "sparse_categorical_accuracy",
@@ -950,6 +962,861 @@ class CategoricalHinge(MeanMetricWrapper):
 
 
 # ---------------------------------------------------------------------------------------------
+# Confusion-matrix metrics: Precision, Recall, AUC, TruePositives..., F1Score / FBetaScore
+# ---------------------------------------------------------------------------------------------
+
+_NEG_INF = -1e10  # Keras's threshold for top_k: every kept prediction is above it
+_EPSILON = 1e-7  # Keras's backend.epsilon()
+
+
+def _check_thresholds(thresholds: Any, where: str) -> list[float] | None:
+    """``thresholds`` (a number or a sequence) as a list of floats in ``[0, 1]``, or None."""
+    if thresholds is None:
+        return None
+    try:
+        values = [float(t) for t in np.asarray(thresholds, dtype=np.float64).reshape(-1)]
+    except (TypeError, ValueError):
+        values = []
+    if not values or not all(0 <= t <= 1 for t in values):
+        raise ValueError(
+            f"{where}: expected thresholds in [0, 1] (a float or a list of floats), received "
+            f"thresholds={thresholds!r}."
+        )
+    return values
+
+
+def _evenly_distributed(thresholds: list[float]) -> bool:
+    """Keras's test for the fast bucketing path: at least 3 thresholds ``i / (n - 1)``."""
+    n = len(thresholds)
+    if n < 3:
+        return False
+    even = np.arange(n, dtype=np.float32) / (n - 1)
+    return bool(np.allclose(thresholds, even, atol=_EPSILON))
+
+
+def _filter_top_k(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the ``k`` largest values of the last axis, set the others to ``-1e10`` (Keras)."""
+    index = torch.topk(x, k, dim=-1).indices
+    keep = torch.zeros_like(x).scatter_(-1, index, 1.0)
+    return x * keep + _NEG_INF * (1 - keep)
+
+
+def _reverse_cumsum(buckets: torch.Tensor) -> torch.Tensor:
+    return buckets.flip(0).cumsum(0).flip(0)
+
+
+def confusion_counts(
+    y_true: TensorLike,
+    y_pred: TensorLike,
+    thresholds: torch.Tensor,
+    *,
+    evenly_distributed: bool = False,
+    thresholds_with_epsilon: bool = False,
+    top_k: int | None = None,
+    class_id: int | None = None,
+    sample_weight: TensorLike | None = None,
+    multi_label: bool = False,
+    label_weights: torch.Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, torch.Tensor]:
+    """One batch's (weighted) true/false positive/negative counts at each threshold.
+
+    A prediction counts as positive at threshold ``t`` when ``y_pred > t``; labels are cast to
+    bool (non-zero is positive). Keras's ``update_confusion_matrix_variables`` step by step:
+    ranks reconciled, ``top_k`` filtering, ``class_id`` selection, then either the bucketing
+    path (evenly spaced thresholds, O(N + T): each prediction falls in bucket
+    ``ceil(p * (T - 1)) - 1`` and a reverse cumulative sum gives the counts) or a comparison
+    with every threshold (O(N * T)). No value is read back to the host.
+
+    Args:
+        y_true: Labels, the shape of ``y_pred`` (up to a trailing axis of 1).
+        y_pred: Predictions, in ``[0, 1]`` for meaningful thresholds.
+        thresholds: 1-D tensor of thresholds on ``y_pred``'s device.
+        evenly_distributed: Whether ``thresholds`` are ``i / (T - 1)`` (possibly with the
+            first and last moved out by an epsilon, as AUC's are): use the bucketing path.
+        thresholds_with_epsilon: Whether the first threshold is below 0 and the last above 1
+            (then a prediction of exactly 0 is above the first threshold).
+        top_k: Only the ``k`` largest predictions of each row can be positive.
+        class_id: Only this column of ``y_true`` / ``y_pred`` counts.
+        sample_weight: Weights broadcastable to the labels (``(N,)`` is per sample).
+        multi_label: Count each label column separately: results of shape ``(T, L)``.
+        label_weights: Per-label weights, applied when the labels are flattened.
+        dtype: The dtype of the counts.
+
+    Returns:
+        ``{"tp", "fp", "tn", "fn"}`` -> tensors of shape ``(T,)`` (``(T, L)`` with
+        ``multi_label``).
+
+    Example:
+        >>> counts = confusion_counts(torch.tensor([0, 1, 1]), torch.tensor([0.9, 0.8, 0.2]),
+        ...                           torch.tensor([0.5]))
+        >>> [float(counts[k][0]) for k in ("tp", "fp", "tn", "fn")]
+        [1.0, 1.0, 0.0, 1.0]
+    """
+    y_pred = _detached(y_pred).to(dtype)
+    y_true = _detached(y_true, y_pred.device).to(dtype)
+    y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
+    if sample_weight is not None:
+        sample_weight = _detached(sample_weight, y_pred.device).to(dtype).unsqueeze(-1)
+        _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight, False)
+    if top_k is not None:
+        y_pred = _filter_top_k(y_pred, top_k)
+    if class_id is not None:
+        if y_pred.dim() == 1:
+            raise ValueError(
+                "When class_id is given, y_pred must be 2-D with shape (num_samples, "
+                f"num_classes); received y_pred of shape {tuple(y_pred.shape)}."
+            )
+        y_true = y_true[..., class_id, None]
+        y_pred = y_pred[..., class_id, None]
+    num_thresholds = thresholds.shape[0]
+
+    if evenly_distributed:
+        # The bucketing path (Keras's _update_confusion_matrix_variables_optimized).
+        weights: torch.Tensor | float = 1.0
+        if sample_weight is not None:
+            weights = torch.broadcast_to(sample_weight, y_pred.shape)
+            if not multi_label:
+                weights = weights.reshape(-1)
+        if label_weights is not None:
+            lw = torch.broadcast_to(label_weights.to(y_pred.device).unsqueeze(0), y_pred.shape)
+            weights = weights * (lw if multi_label else lw.reshape(-1))
+        y_pred = y_pred.clamp(0.0, 1.0)
+        y_true = (y_true != 0).to(dtype)
+        if not multi_label:
+            y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
+        true_labels = y_true * weights
+        false_labels = (1.0 - y_true) * weights
+        bucket = torch.ceil(y_pred * float(num_thresholds - 1)) - 1
+        if thresholds_with_epsilon:
+            # Every prediction in [0, 1] is above the first threshold (-eps): bucket 0.
+            bucket = torch.relu(bucket)
+        bucket = bucket.long()
+        # Out-of-range buckets (-1: a prediction of exactly 0 with a threshold of 0) are dropped.
+        bucket = torch.where((bucket >= 0) & (bucket < num_thresholds), bucket, num_thresholds)
+        rest = tuple(true_labels.shape[1:])
+        zeros = torch.zeros((num_thresholds + 1, *rest), dtype=dtype, device=y_pred.device)
+        tp = _reverse_cumsum(zeros.scatter_add(0, bucket, true_labels)[:-1])
+        fp = _reverse_cumsum(zeros.scatter_add(0, bucket, false_labels)[:-1])
+        total_true = true_labels.sum(dim=0)
+        total_false = false_labels.sum(dim=0)
+        return {"tp": tp, "fp": fp, "tn": total_false - fp, "fn": total_true - tp}
+
+    # The general path: compare every prediction with every threshold.
+    if multi_label:
+        predictions = y_pred.unsqueeze(0)  # (1, N, L)
+        labels = (y_true != 0).unsqueeze(0)
+        thresh = thresholds.reshape(num_thresholds, 1, 1)
+    else:
+        predictions = y_pred.reshape(1, -1)  # (1, N * L)
+        labels = (y_true != 0).reshape(1, -1)
+        thresh = thresholds.reshape(num_thresholds, 1)
+    weights_tiled = None
+    if sample_weight is not None:
+        weights_tiled = torch.broadcast_to(sample_weight, y_pred.shape).reshape(predictions.shape)
+    if label_weights is not None and not multi_label:
+        lw = torch.broadcast_to(label_weights.to(y_pred.device).unsqueeze(0), y_pred.shape)
+        lw = lw.reshape(predictions.shape)
+        weights_tiled = lw if weights_tiled is None else weights_tiled * lw
+    pred_is_pos = predictions > thresh
+    pred_is_neg = ~pred_is_pos
+    label_is_neg = ~labels
+
+    def weighted_count(label: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
+        both = label & pred
+        if weights_tiled is None:
+            return both.to(dtype).sum(dim=1)
+        return torch.where(both, weights_tiled, torch.zeros_like(weights_tiled)).sum(dim=1)
+
+    return {
+        "tp": weighted_count(labels, pred_is_pos),
+        "fp": weighted_count(label_is_neg, pred_is_pos),
+        "tn": weighted_count(label_is_neg, pred_is_neg),
+        "fn": weighted_count(labels, pred_is_neg),
+    }
+
+
+def _divide_no_nan(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``x / y``, with 0 where ``y == 0`` (Keras's ``ops.divide_no_nan``)."""
+    zero = y == 0
+    return torch.where(zero, torch.zeros_like(x), x / torch.where(zero, torch.ones_like(y), y))
+
+
+class _ThresholdMetric(Metric):
+    """Base of metrics counting confusion-matrix cells at a list of thresholds."""
+
+    direction = "up"
+
+    def _init_thresholds(self, thresholds: list[float], evenly: bool) -> None:
+        self._threshold_list = thresholds
+        self._evenly = evenly
+        # Keras compares in the metric's dtype; the tensor follows the data to its device.
+        self._threshold_tensor = torch.tensor(thresholds, dtype=self.dtype)
+        self._with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0
+
+    def _thresholds_on(self, device: torch.device) -> torch.Tensor:
+        if self._threshold_tensor.device != device:
+            self._threshold_tensor = self._threshold_tensor.to(device)
+        return self._threshold_tensor
+
+    def _counts(
+        self,
+        y_true: TensorLike,
+        y_pred: TensorLike,
+        sample_weight: TensorLike | None,
+        **kwargs: Any,
+    ) -> dict[str, torch.Tensor]:
+        y_pred = _detached(y_pred)
+        self._move_state(y_pred.device)
+        return confusion_counts(
+            y_true,
+            y_pred,
+            self._thresholds_on(y_pred.device),
+            evenly_distributed=self._evenly,
+            thresholds_with_epsilon=self._with_epsilon,
+            sample_weight=sample_weight,
+            dtype=self.dtype,
+            **kwargs,
+        )
+
+    @property
+    def thresholds(self) -> list[float]:
+        """The thresholds the predictions are compared with (``y_pred > t`` is positive)."""
+        return list(self._threshold_list)
+
+
+class _ConfusionMatrixConditionCount(_ThresholdMetric):
+    """Weighted count of one confusion-matrix cell at each threshold."""
+
+    _cell = ""
+
+    def __init__(
+        self,
+        thresholds: float | Sequence[float] | None = None,
+        name: str | None = None,
+        dtype: torch.dtype | str | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        values = _check_thresholds(thresholds, type(self).__name__) or [0.5]
+        self._init_thresholds(values, _evenly_distributed(values))
+        self.accumulator = self.add_state("accumulator", (len(values),))
+
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Add the batch's (weighted) count at each threshold."""
+        self.accumulator = (
+            self.accumulator + self._counts(y_true, y_pred, sample_weight)[self._cell]
+        )
+
+    def result(self) -> torch.Tensor:
+        """The count: a 0-d tensor for one threshold, one value per threshold otherwise."""
+        return self.accumulator[0].clone() if len(self._threshold_list) == 1 else self.accumulator
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConfusionMatrixConditionCount):
+    """Weighted count of true positives (``y_true`` non-zero and ``y_pred > threshold``).
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]`` (default 0.5); one count each.
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = TruePositives()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([1.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    _cell = "tp"
+
+
+class FalsePositives(_ConfusionMatrixConditionCount):
+    """Weighted count of false positives (``y_true`` zero and ``y_pred > threshold``).
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]`` (default 0.5); one count each.
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = FalsePositives()
+        >>> m.update_state(torch.tensor([0, 1, 0, 0]), torch.tensor([0.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    _cell = "fp"
+    direction = "down"
+
+
+class TrueNegatives(_ConfusionMatrixConditionCount):
+    """Weighted count of true negatives (``y_true`` zero and ``y_pred <= threshold``).
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]`` (default 0.5); one count each.
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = TrueNegatives()
+        >>> m.update_state(torch.tensor([0, 1, 0, 0]), torch.tensor([1.0, 1.0, 0.0, 0.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    _cell = "tn"
+
+
+class FalseNegatives(_ConfusionMatrixConditionCount):
+    """Weighted count of false negatives (``y_true`` non-zero and ``y_pred <= threshold``).
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]`` (default 0.5); one count each.
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = FalseNegatives()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([0.0, 1.0, 0.0, 0.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    _cell = "fn"
+    direction = "down"
+
+
+class _PrecisionRecall(_ThresholdMetric):
+    _second = ""  # "fp" for precision, "fn" for recall
+
+    def __init__(
+        self,
+        thresholds: float | Sequence[float] | None = None,
+        top_k: int | None = None,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: torch.dtype | str | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        where = type(self).__name__
+        if top_k is not None and (
+            isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1
+        ):
+            raise ValueError(
+                f"{where}: expected top_k to be a positive integer, received {top_k=}."
+            )
+        if class_id is not None and (
+            isinstance(class_id, bool) or not isinstance(class_id, int) or class_id < 0
+        ):
+            raise ValueError(
+                f"{where}: expected class_id to be a non-negative integer, received {class_id=}."
+            )
+        self.init_thresholds = thresholds
+        self.top_k = top_k
+        self.class_id = class_id
+        # With top_k and no threshold, every prediction kept by top_k is positive (Keras).
+        default = 0.5 if top_k is None else _NEG_INF
+        values = _check_thresholds(thresholds, where) or [default]
+        self._init_thresholds(values, _evenly_distributed(values))
+        self.true_positives = self.add_state("true_positives", (len(values),))
+        other = "false_positives" if self._second == "fp" else "false_negatives"
+        setattr(self, other, self.add_state(other, (len(values),)))
+        self._other = other
+
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Accumulate the batch's true positives and false positives (negatives for recall).
+
+        Args:
+            y_true: Binary labels (cast to bool), the shape of ``y_pred``.
+            y_pred: Predictions in ``[0, 1]`` (probabilities, not logits).
+            sample_weight: Weights broadcastable to ``y_true``; ``(N,)`` weighs each sample.
+        """
+        counts = self._counts(
+            y_true, y_pred, sample_weight, top_k=self.top_k, class_id=self.class_id
+        )
+        self.true_positives = self.true_positives + counts["tp"]
+        setattr(self, self._other, getattr(self, self._other) + counts[self._second])
+
+    def result(self) -> torch.Tensor:
+        """The value over all batches: a 0-d tensor, or one value per threshold."""
+        tp = self.true_positives
+        value = _divide_no_nan(tp, tp + getattr(self, self._other))
+        return value[0] if len(self._threshold_list) == 1 else value
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
+
+
+class Precision(_PrecisionRecall):
+    """Precision ``TP / (TP + FP)`` over all batches seen, as Keras's ``Precision``.
+
+    A prediction is positive when it is above the threshold (``y_pred > t``); labels are cast
+    to bool. With ``top_k``, only the ``k`` highest predictions of each row can be positive; with
+    ``class_id``, only that class's column counts. Zero when nothing is predicted positive.
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]``; one precision per threshold
+            (default 0.5, or every top-``k`` prediction when ``top_k`` is set). Use
+            ``thresholds=0`` with a model that outputs logits.
+        top_k: Count only the ``k`` largest predictions of each row.
+        class_id: Count only this class (the last axis of ``y_pred``).
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = Precision()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([1.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(0.6667)
+    """
+
+    _second = "fp"
+
+
+class Recall(_PrecisionRecall):
+    """Recall ``TP / (TP + FN)`` over all batches seen, as Keras's ``Recall``.
+
+    Positives, ``top_k`` and ``class_id`` work as in :class:`Precision`. Zero when there is no
+    positive label.
+
+    Args:
+        thresholds: A float or a list of floats in ``[0, 1]``; one recall per threshold
+            (default 0.5, or every top-``k`` prediction when ``top_k`` is set).
+        top_k: Count only the ``k`` largest predictions of each row.
+        class_id: Count only this class (the last axis of ``y_pred``).
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = Recall()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([1.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(0.6667)
+    """
+
+    _second = "fn"
+
+
+_AUC_CURVES = ("ROC", "PR", "PRGAIN")
+_AUC_SUMMATIONS = ("interpolation", "majoring", "minoring")
+
+
+def _choice(value: Any, valid: tuple[str, ...], arg: str) -> str:
+    value = getattr(value, "value", value)  # Keras's AUCCurve / AUCSummationMethod enums
+    if isinstance(value, str):
+        for option in valid:
+            if value.lower() == option.lower():
+                return option
+    hint = did_you_mean(value, valid) if isinstance(value, str) else ""
+    raise ValueError(
+        f"AUC: expected {arg} to be one of {', '.join(repr(v) for v in valid)}, received "
+        f"{arg}={value!r}.{hint}"
+    )
+
+
+class AUC(_ThresholdMetric):
+    """Area under the ROC or precision-recall curve, approximated as Keras's ``AUC`` does.
+
+    The predictions are compared with ``num_thresholds`` thresholds ``i / (num_thresholds - 1)``
+    (the first moved to ``-1e-7`` and the last to ``1 + 1e-7``, so that predictions of exactly 0
+    and 1 are classified), the true/false positive/negative counts are accumulated over all
+    batches, and the curve through the points is integrated: by the trapezoidal rule for ROC
+    (``summation_method="interpolation"``), by Davis & Goadrich's interpolation for PR (the true
+    and false positives are interpolated linearly between thresholds, not the precision), or by
+    lower / upper Riemann sums (``"minoring"`` / ``"majoring"``).
+
+    Args:
+        num_thresholds: Number of thresholds (> 1; more is more accurate).
+        curve: ``"ROC"``, ``"PR"`` (precision-recall) or ``"PRGAIN"``.
+        summation_method: ``"interpolation"``, ``"minoring"`` or ``"majoring"``.
+        name: The metric's name.
+        dtype: The state's dtype.
+        thresholds: Explicit thresholds in ``[0, 1]`` instead of ``num_thresholds`` evenly
+            spaced ones (``-1e-7`` and ``1 + 1e-7`` are added at the ends).
+        multi_label: With 2-D labels, compute one AUC per label column and average them (with
+            ``label_weights`` if given) instead of flattening the labels.
+        num_labels: Number of label columns with ``multi_label`` (otherwise read from the first
+            batch).
+        label_weights: Per-label weights: weigh the flattened counts, or the per-label AUCs
+            with ``multi_label``.
+        from_logits: Apply a sigmoid to the predictions first.
+
+    Example:
+        >>> m = AUC(num_thresholds=3)
+        >>> m.update_state(torch.tensor([0, 0, 1, 1]), torch.tensor([0.0, 0.5, 0.3, 0.9]))
+        >>> m.result()
+        tensor(0.7500)
+    """
+
+    def __init__(
+        self,
+        num_thresholds: int = 200,
+        curve: str = "ROC",
+        summation_method: str = "interpolation",
+        name: str | None = None,
+        dtype: torch.dtype | str | None = None,
+        thresholds: Sequence[float] | None = None,
+        multi_label: bool = False,
+        num_labels: int | None = None,
+        label_weights: Sequence[float] | None = None,
+        from_logits: bool = False,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self._built = False
+        self.curve = _choice(curve, _AUC_CURVES, "curve")
+        self.summation_method = _choice(summation_method, _AUC_SUMMATIONS, "summation_method")
+        self._init_from_thresholds = thresholds is not None
+        if thresholds is not None:
+            inner = sorted(_check_thresholds(thresholds, "AUC") or [])
+            self.num_thresholds = len(inner) + 2
+            evenly = _evenly_distributed([0.0, *inner, 1.0])
+        else:
+            if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int):
+                raise ValueError(
+                    f"AUC: expected num_thresholds to be an integer > 1, received "
+                    f"{num_thresholds=}."
+                )
+            if num_thresholds <= 1:
+                raise ValueError(
+                    f"AUC: expected num_thresholds to be an integer > 1, received "
+                    f"{num_thresholds=}."
+                )
+            self.num_thresholds = num_thresholds
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            evenly = True
+        self._init_thresholds([0.0 - _EPSILON, *inner, 1.0 + _EPSILON], evenly)
+        self.multi_label = bool(multi_label)
+        if num_labels is not None and not self.multi_label:
+            raise ValueError(
+                "AUC: num_labels is only used with multi_label=True; received "
+                f"{num_labels=} with multi_label=False."
+            )
+        self.num_labels = num_labels
+        self.label_weights = (
+            None if label_weights is None else torch.as_tensor(label_weights, dtype=self.dtype)
+        )
+        self.from_logits = bool(from_logits)
+        self._num_labels: int | None = None
+        if not self.multi_label:
+            self._build_states(None)
+        elif num_labels:
+            self._build_states(num_labels)
+
+    def _build_states(self, labels: int | None) -> None:
+        shape = (self.num_thresholds,) if labels is None else (self.num_thresholds, labels)
+        self._num_labels = labels
+        self.true_positives = self.add_state("true_positives", shape)
+        self.false_positives = self.add_state("false_positives", shape)
+        self.true_negatives = self.add_state("true_negatives", shape)
+        self.false_negatives = self.add_state("false_negatives", shape)
+        self._built = True
+
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Accumulate the batch's confusion counts at every threshold.
+
+        Args:
+            y_true: Binary labels (cast to bool), the shape of ``y_pred``.
+            y_pred: Probabilities (logits with ``from_logits=True``).
+            sample_weight: Weights broadcastable to ``y_true``; ``(N,)`` weighs each sample.
+        """
+        y_pred = _detached(y_pred)
+        if self.multi_label and self._num_labels is None:
+            if y_pred.dim() != 2:
+                raise ValueError(
+                    "AUC with multi_label=True expects y_pred of rank 2 (samples, labels), "
+                    f"received shape {tuple(y_pred.shape)}."
+                )
+            self._build_states(y_pred.shape[1])
+        if self.from_logits:
+            y_pred = torch.sigmoid(y_pred.to(self.dtype))
+        label_weights = None
+        if not self.multi_label and self.label_weights is not None:
+            label_weights = self.label_weights.to(device=y_pred.device)
+        counts = self._counts(
+            y_true,
+            y_pred,
+            sample_weight,
+            multi_label=self.multi_label,
+            label_weights=label_weights,
+        )
+        self.true_positives = self.true_positives + counts["tp"]
+        self.false_positives = self.false_positives + counts["fp"]
+        self.true_negatives = self.true_negatives + counts["tn"]
+        self.false_negatives = self.false_negatives + counts["fn"]
+
+    def _average_labels(self, by_threshold: torch.Tensor) -> torch.Tensor:
+        """Sum the per-interval areas; with multi_label, average the per-label areas."""
+        if not self.multi_label:
+            return by_threshold.sum()
+        by_label = by_threshold.sum(dim=0)
+        if self.label_weights is None:
+            return by_label.mean()
+        weights = self.label_weights.to(by_label.device)
+        return _divide_no_nan((by_label * weights).sum(), weights.sum())
+
+    def interpolate_pr_auc(self) -> torch.Tensor:
+        """PR AUC with Davis & Goadrich's interpolation (Keras's ``interpolate_pr_auc``).
+
+        Between two thresholds the true positives grow linearly with the predicted positives
+        ``P``; precision is integrated exactly along that line:
+        ``slope * (dTP + intercept * log(P_i / P_{i+1})) / positives``.
+        """
+        n = self.num_thresholds
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        dtp = tp[: n - 1] - tp[1:]
+        p = tp + fp
+        dp = p[: n - 1] - p[1:]
+        prec_slope = _divide_no_nan(dtp, torch.clamp(dp, min=0))
+        intercept = tp[1:] - prec_slope * p[1:]
+        safe_p_ratio = torch.where(
+            (p[: n - 1] > 0) & (p[1:] > 0),
+            _divide_no_nan(p[: n - 1], torch.clamp(p[1:], min=0)),
+            torch.ones_like(p[1:]),
+        )
+        increment = _divide_no_nan(
+            prec_slope * (dtp + intercept * torch.log(safe_p_ratio)),
+            torch.clamp(tp[1:] + fn[1:], min=0),
+        )
+        return self._average_labels(increment)
+
+    def result(self) -> torch.Tensor:
+        """The area under the curve from all batches seen (0-d)."""
+        if not self._built:
+            return torch.zeros((), dtype=self.dtype)
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self.interpolate_pr_auc()
+        n = self.num_thresholds
+        tp, fp = self.true_positives, self.false_positives
+        tn, fn = self.true_negatives, self.false_negatives
+        recall = _divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = _divide_no_nan(fp, fp + tn), recall
+        elif self.curve == "PR":
+            x, y = recall, _divide_no_nan(tp, tp + fp)
+        else:  # PRGAIN, with Keras's fixes for undefined gains
+            scaling = _divide_no_nan(tp + fn, tn + fp)
+            recall_gain = 1.0 - scaling * _divide_no_nan(fn, tp)
+            precision_gain = 1.0 - scaling * _divide_no_nan(fp, tp)
+            no_tp = tp == 0
+            recall_gain = torch.where(no_tp, torch.zeros_like(recall_gain), recall_gain)
+            precision_gain = torch.where(no_tp, torch.ones_like(precision_gain), precision_gain)
+            x, y = torch.clamp(recall_gain, min=0.0), precision_gain
+        if self.summation_method == "interpolation":
+            heights = (y[: n - 1] + y[1:]) / 2.0
+        elif self.summation_method == "minoring":
+            heights = torch.minimum(y[: n - 1], y[1:])
+        else:
+            heights = torch.maximum(y[: n - 1], y[1:])
+        return self._average_labels((x[: n - 1] - x[1:]) * heights)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
+            "from_logits": self.from_logits,
+        }
+        if self._init_from_thresholds:
+            config["thresholds"] = self.thresholds[1:-1]
+        return config
+
+
+_F_AVERAGES = (None, "micro", "macro", "weighted")
+
+
+class FBetaScore(Metric):
+    """F-beta score ``(1 + beta²) P R / (beta² P + R)`` over all batches seen, as Keras's.
+
+    Inputs are ``(samples, classes)`` (one-hot or multi-label). A prediction is positive when it
+    is above ``threshold``; with ``threshold=None`` the largest prediction of each row is
+    positive (and ties with it; an all-zero row has none). Precision and recall are
+    ``TP / (TP + FP + 1e-7)`` and ``TP / (TP + FN + 1e-7)`` per class (pooled for
+    ``"micro"``), so a class never predicted nor present scores 0.
+
+    Args:
+        average: ``None`` (one score per class), ``"micro"`` (counts pooled over classes),
+            ``"macro"`` (mean of the class scores) or ``"weighted"`` (mean weighted by each
+            class's number of true labels).
+        beta: Weight of recall relative to precision (> 0).
+        threshold: A float in ``(0, 1]``, or None for "the row's maximum".
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Keras requires ``beta`` and ``threshold`` to be Python floats (``beta=2`` is refused);
+    kerastorch accepts any real number.
+
+    Example:
+        >>> m = FBetaScore(beta=2.0, threshold=0.5)
+        >>> m.update_state(torch.tensor([[1, 0], [1, 1]]), torch.tensor([[0.9, 0.6], [0.2, 0.7]]))
+        >>> m.result()
+        tensor([0.5556, 0.8333])
+    """
+
+    direction = "up"
+
+    def __init__(
+        self,
+        average: str | None = None,
+        beta: float = 1.0,
+        threshold: float | None = None,
+        name: str = "fbeta_score",
+        dtype: torch.dtype | str | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        where = type(self).__name__
+        if average not in _F_AVERAGES:
+            hint = (
+                did_you_mean(average, ["micro", "macro", "weighted"])
+                if isinstance(average, str)
+                else ""
+            )
+            raise ValueError(
+                f"{where}: expected average to be None, 'micro', 'macro' or 'weighted', received "
+                f"average={average!r}.{hint}"
+            )
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta > 0:
+            raise ValueError(f"{where}: expected beta to be a number > 0, received beta={beta!r}.")
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not 0 < threshold <= 1
+        ):
+            raise ValueError(
+                f"{where}: expected threshold to be None or a number with 0 < threshold <= 1, "
+                f"received threshold={threshold!r}."
+            )
+        self.average = average
+        self.beta = float(beta)
+        self.threshold = None if threshold is None else float(threshold)
+        self.axis = None if average == "micro" else 0
+        self._built = False
+
+    def _build(self, y_true_shape: tuple[int, ...], y_pred_shape: tuple[int, ...]) -> None:
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+            raise ValueError(
+                f"{type(self).__name__} expects 2-D inputs of shape (batch_size, num_classes), "
+                f"received y_true of shape {y_true_shape} and y_pred of shape {y_pred_shape}."
+            )
+        shape = () if self.average == "micro" else (y_pred_shape[-1],)
+        self.true_positives = self.add_state("true_positives", shape)
+        self.false_positives = self.add_state("false_positives", shape)
+        self.false_negatives = self.add_state("false_negatives", shape)
+        self.intermediate_weights = self.add_state("intermediate_weights", shape)
+        self._built = True
+
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Accumulate the batch's per-class true positives, false positives, false negatives.
+
+        Args:
+            y_true: ``(samples, classes)`` labels (0 or 1).
+            y_pred: ``(samples, classes)`` scores.
+            sample_weight: ``(samples,)`` weights.
+        """
+        y_pred = _detached(y_pred).to(self.dtype)
+        y_true = _detached(y_true, y_pred.device).to(self.dtype)
+        if not self._built:
+            self._build(tuple(y_true.shape), tuple(y_pred.shape))
+        self._move_state(y_pred.device)
+        if self.threshold is None:
+            row_max = y_pred.amax(dim=-1, keepdim=True)
+            # The row's maximum is positive, but an all-zero row stays all negative.
+            positive = (y_pred >= row_max) & (y_pred.abs() > 1e-9)
+        else:
+            positive = y_pred > self.threshold
+        y_pred = positive.to(self.dtype)
+        weight = None
+        if sample_weight is not None:
+            weight = _detached(sample_weight, y_pred.device).to(self.dtype)
+            weight = weight.reshape(-1, 1) if weight.dim() >= 1 else weight
+
+        def weighted_sum(values: torch.Tensor) -> torch.Tensor:
+            if weight is not None:
+                values = values * weight
+            return values.sum() if self.axis is None else values.sum(dim=self.axis)
+
+        self.true_positives = self.true_positives + weighted_sum(y_pred * y_true)
+        self.false_positives = self.false_positives + weighted_sum(y_pred * (1 - y_true))
+        self.false_negatives = self.false_negatives + weighted_sum((1 - y_pred) * y_true)
+        self.intermediate_weights = self.intermediate_weights + weighted_sum(y_true)
+
+    def result(self) -> torch.Tensor:
+        """The score: one per class with ``average=None``, a 0-d tensor otherwise."""
+        if not self._built:
+            return torch.zeros((), dtype=self.dtype)
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        precision = tp / (tp + fp + _EPSILON)
+        recall = tp / (tp + fn + _EPSILON)
+        beta2 = self.beta**2
+        score = precision * recall / (beta2 * precision + recall + _EPSILON) * (1 + beta2)
+        if self.average == "weighted":
+            weights = self.intermediate_weights / (self.intermediate_weights.sum() + _EPSILON)
+            return (score * weights).sum()
+        if self.average is not None:
+            return score.mean()
+        return score
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
+
+
+class F1Score(FBetaScore):
+    """F1 score ``2 P R / (P + R)``: :class:`FBetaScore` with ``beta=1``, as Keras's.
+
+    Args:
+        average: ``None`` (one score per class), ``"micro"``, ``"macro"`` or ``"weighted"``.
+        threshold: A float in ``(0, 1]``, or None to take each row's largest prediction.
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = F1Score(average="micro", threshold=0.5)
+        >>> m.update_state(torch.tensor([[1, 0], [1, 1]]), torch.tensor([[0.9, 0.6], [0.2, 0.7]]))
+        >>> m.result()
+        tensor(0.6667)
+    """
+
+    def __init__(
+        self,
+        average: str | None = None,
+        threshold: float | None = None,
+        name: str = "f1_score",
+        dtype: torch.dtype | str | None = None,
+    ) -> None:
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+# ---------------------------------------------------------------------------------------------
 # Resolution of "accuracy" and the registry
 # ---------------------------------------------------------------------------------------------
 
@@ -1035,8 +1902,9 @@ def _resolve_accuracy(
 
 METRICS: Registry[type[Metric]] = Registry("metric")
 """Name -> :class:`Metric` class: the strings Keras 3.15's ``metrics.get`` resolves (snake-case
-class names and ``mse``, ``mae``, ``mape``, ``msle``, ``bce``), the class names, and ``rmse``,
-``kld``. ``"accuracy"`` / ``"acc"`` are resolved by :func:`get`."""
+class names such as ``precision``, ``recall``, ``auc``, ``f1_score``, ``f_beta_score``, and
+``mse``, ``mae``, ``mape``, ``msle``, ``bce``), the class names, and ``rmse``, ``kld``.
+``"accuracy"`` / ``"acc"`` are resolved by :func:`get`."""
 
 for _cls, _names in (
     (Mean, ("mean",)),
@@ -1062,6 +1930,15 @@ for _cls, _names in (
     (TopKCategoricalAccuracy, ("top_k_categorical_accuracy",)),
     (SparseTopKCategoricalAccuracy, ("sparse_top_k_categorical_accuracy",)),
     (Accuracy, ("accuracy",)),
+    (Precision, ("precision",)),
+    (Recall, ("recall",)),
+    (AUC, ("auc",)),
+    (F1Score, ("f1_score",)),
+    (FBetaScore, ("f_beta_score",)),
+    (TruePositives, ("true_positives",)),
+    (FalsePositives, ("false_positives",)),
+    (TrueNegatives, ("true_negatives",)),
+    (FalseNegatives, ("false_negatives",)),
 ):
     METRICS.add(_names[0], _cls, *_names[1:])
     METRICS.add(_cls.__name__, _cls)

@@ -312,7 +312,12 @@ class Model(nn.Module):
         """
         from kerastorch.models.summary import format_summary
 
-        text = format_summary(self, line_length=line_length, show_trainable=show_trainable)
+        text = format_summary(
+            self,
+            line_length=line_length,
+            show_trainable=show_trainable,
+            expand_nested=expand_nested,
+        )
         (print_fn or print)(text)
 
     # -- saving (delegated to kerastorch.saving) -------------------------------------------------

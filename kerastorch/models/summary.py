@@ -1,16 +1,31 @@
-"""The Keras-style summary table."""
+"""The Keras-style summary table (``model.summary()``).
+
+Parameters are counted as Keras counts them (one bias per LSTM gate), and split into trainable
+and non-trainable per Keras weight: a weight is trainable when it is (or is computed from) a
+``Parameter`` that requires gradients. Buffers (``BatchNormalization``'s moving statistics,
+``add_weight(..., trainable=False)``) and the weights of frozen layers are non-trainable.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
 
 if TYPE_CHECKING:
+    from kerastorch.layers.base import Layer
     from kerastorch.models.sequential import Sequential
 
+__all__ = ["count_trainable_split", "format_summary"]
 
-def _format_shape(shape) -> str:
+
+def _format_shape(shape: Any) -> str:
     if shape is None:
         return "?"
+    if isinstance(shape, list):  # several outputs (return_state=True, merge_mode=None)
+        return "[" + ", ".join(_format_shape(s) for s in shape) + "]"
     return (
         "("
         + ", ".join("None" if d is None else str(d) for d in shape)
@@ -28,13 +43,88 @@ def _format_bytes(count: int) -> str:
     raise AssertionError
 
 
+def _is_trainable(weight: torch.Tensor) -> bool:
+    # A Keras-layout weight is a Parameter, a view of one (Dense's kernel is linear.weight.T),
+    # a tensor computed from some (GRU's stacked biases) or a buffer.
+    base = weight._base if weight._base is not None else weight
+    if isinstance(base, nn.Parameter):
+        return base.requires_grad
+    return weight.requires_grad
+
+
+def count_trainable_split(layers: Sequence[Layer]) -> tuple[int, int]:
+    """``(trainable, non_trainable)`` parameter counts of built ``layers``, per Keras weight.
+
+    Example:
+        >>> from kerastorch.layers import BatchNormalization
+        >>> bn = BatchNormalization()
+        >>> bn.build_from_shape((None, 3))
+        True
+        >>> count_trainable_split([bn])  # gamma, beta; moving mean and variance
+        (6, 6)
+    """
+    trainable = non_trainable = 0
+    with torch.enable_grad():  # views of parameters only require grad with grad mode on
+        for layer in layers:
+            if not layer.built:
+                continue
+            for weight in layer.keras_weights():
+                if _is_trainable(weight):
+                    trainable += weight.numel()
+                else:
+                    non_trainable += weight.numel()
+    return trainable, non_trainable
+
+
+def _children(layer: Any) -> list[Layer]:
+    """The layers shown under ``layer`` with ``expand_nested``: a nested model's layers, or the
+    kerastorch layers inside it (a wrapper's wrapped layer, a custom layer's sublayers)."""
+    nested = getattr(layer, "layers", None)
+    if isinstance(nested, list):
+        return nested
+    sublayers = getattr(layer, "_sublayers", None)
+    return list(sublayers()) if callable(sublayers) else []
+
+
+def _own_output_shape(layer: Layer) -> Any:
+    """A nested layer's output shape, from the shape it was built with (None if unknown)."""
+    if not layer.built or layer.build_input_shape is None:
+        return None
+    try:
+        return layer.compute_output_shape(layer.build_input_shape)
+    except Exception:  # a custom layer that cannot tell: show "?"
+        return None
+
+
 def format_summary(
-    model: Sequential, line_length: int | None = None, show_trainable: bool = False
+    model: Sequential,
+    line_length: int | None = None,
+    show_trainable: bool = False,
+    expand_nested: bool = False,
 ) -> str:
     """The summary table of ``model`` as one string, in Keras's layout.
 
-    Parameters are counted as Keras counts them (one bias per LSTM gate). A layer that cannot be
-    built before data is seen shows ``0 (unbuilt)``, as in Keras.
+    A layer that cannot be built before data is seen shows ``0 (unbuilt)``, as in Keras. The
+    Trainable column (``show_trainable``) shows ``Y`` / ``N`` for layers with weights and ``-``
+    for the others. With ``expand_nested``, the layers inside each layer are listed under it,
+    indented with ``└``, as Keras lists a nested model's layers; kerastorch also expands
+    wrappers (``Bidirectional``'s forward and backward layers, ``TimeDistributed``'s layer) and
+    custom layers made of sublayers, which Keras shows as one row.
+
+    Args:
+        model: A built model, or one whose input shape is known.
+        line_length: Total width of the table (the first column takes the rest).
+        show_trainable: Add a Trainable column.
+        expand_nested: List the layers inside each layer under it.
+
+    Returns:
+        The table and the parameter totals, lines joined with ``\\n``.
+
+    Example:
+        >>> from kerastorch import Input, Sequential
+        >>> from kerastorch.layers import Dense
+        >>> print(format_summary(Sequential([Input((3,)), Dense(2)])).splitlines()[-2])
+         Trainable params: 8 (32.00 B)
     """
     if not model.layers:
         raise ValueError(f"Model '{model.name}' has no layers to summarize.")
@@ -44,22 +134,22 @@ def format_summary(
             "Give it an input shape (Input(shape=...) first, or model.build((None, timesteps, "
             "features))) or call it on a batch of data first."
         )
-    rows = []
-    trainable = non_trainable = 0
-    for layer, shape in zip(model.layers, model.output_shapes(), strict=True):
-        if layer.built:
-            count = layer.count_params()
-            if layer.trainable:
-                trainable += count
-            else:
-                non_trainable += count
-            params = f"{count:,}"
-        else:
-            params = "0 (unbuilt)"
-        row = [f"{layer.name} ({type(layer).__name__})", _format_shape(shape), params]
+    rows: list[list[str]] = []
+
+    def add_rows(layer: Layer, shape: Any, level: int) -> None:
+        prefix = "   " * level + "└ " if level else ""
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        row = [f"{prefix}{layer.name} ({type(layer).__name__})", _format_shape(shape), params]
         if show_trainable:
-            row.append("Y" if layer.trainable else "N")
+            has_weights = layer.built and bool(layer.keras_weights())
+            row.append(("Y" if layer.trainable else "N") if has_weights else "-")
         rows.append(row)
+        if expand_nested:
+            for child in _children(layer):
+                add_rows(child, _own_output_shape(child), level + 1)
+
+    for layer, shape in zip(model.layers, model.output_shapes(), strict=True):
+        add_rows(layer, shape, 0)
 
     headers = ["Layer (type)", "Output Shape", "Param #"] + (
         ["Trainable"] if show_trainable else []
@@ -93,6 +183,7 @@ def format_summary(
         if i < len(rows) - 1:
             out.append(line("├", "┼", "┤", "─"))
     out.append(line("└", "┴", "┘", "─"))
+    trainable, non_trainable = count_trainable_split(model.layers)
     total = trainable + non_trainable
     out.append(f" Total params: {total:,} ({_format_bytes(total)})")
     out.append(f" Trainable params: {trainable:,} ({_format_bytes(trainable)})")

@@ -68,7 +68,6 @@ class CompiledModel:
         # What train_step runs: the forward, or its DistributedDataParallel wrapper when
         # training on several processes (kerastorch.distribute sets it).
         self.train_forward = self.forward
-        self._ddp: torch.nn.Module | None = None
         self.requested_auto = device == "auto"
         self.device = resolve_device(device)
         self.policy = mixed_precision.global_policy()
@@ -201,12 +200,20 @@ class CompiledModel:
     def metrics_names(self) -> list[str]:
         return [m.name for m in self.all_metrics()]
 
-    def results(self) -> dict[str, float]:
-        """Current values of the loss and metrics as Python floats (one host sync), with keys in
-        alphabetical order as Keras's logs (and so its History) have them."""
-        values = [m.result() for m in self.all_metrics()]
-        stacked = torch.stack([v.detach().float().reshape(()) for v in values]).cpu().tolist()
-        return dict(sorted(zip(self.metrics_names(), stacked, strict=True)))
+    def results(self) -> dict[str, Any]:
+        """Current values of the loss and metrics (one host sync), with keys in alphabetical
+        order as Keras's logs (and so its History) have them: floats, or numpy arrays for
+        per-class metrics such as ``F1Score()``, as Keras keeps them."""
+        values = [m.result().detach().float() for m in self.all_metrics()]
+        flat = torch.cat([v.reshape(-1) for v in values]).cpu().numpy()
+        out: dict[str, Any] = {}
+        start = 0
+        for name, value in zip(self.metrics_names(), values, strict=True):
+            count = value.numel()
+            chunk = flat[start : start + count]
+            out[name] = float(chunk[0]) if value.dim() == 0 else chunk.reshape(value.shape).copy()
+            start += count
+        return dict(sorted(out.items()))
 
     def reset_metrics(self) -> None:
         for metric in self.all_metrics():

@@ -1,5 +1,6 @@
-"""Utilities: seeding, padding sequences, sliding windows over time series."""
+"""Utilities: seeding, padding sequences, sliding windows over time series, learning curves."""
 
+from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.seed import set_random_seed
 from kerastorch.utils.sequence import pad_sequences
 from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_from_array
@@ -7,6 +8,7 @@ from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_fr
 __all__ = [
     "TimeseriesWindows",
     "pad_sequences",
+    "plot_history",
     "set_random_seed",
     "timeseries_dataset_from_array",
 ]
