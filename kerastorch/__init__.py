@@ -13,6 +13,8 @@ Example:
 from kerastorch import (
     activations,
     callbacks,
+    distribute,
+    export,
     initializers,
     layers,
     losses,
@@ -35,6 +37,8 @@ __all__ = [
     "__version__",
     "activations",
     "callbacks",
+    "distribute",
+    "export",
     "initializers",
     "layers",
     "losses",

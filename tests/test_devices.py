@@ -35,7 +35,9 @@ def test_fit_on_cuda_equals_cpu():
     cpu.compile(optimizer="sgd", loss="mse", device="cpu")
     gpu.compile(optimizer="sgd", loss="mse", device="cuda")
     args = {"epochs": 2, "shuffle": False, "verbose": 0}
-    assert_close(gpu.fit(x, y, **args).history["loss"], cpu.fit(x, y, **args).history["loss"], atol=1e-5)
+    assert_close(
+        gpu.fit(x, y, **args).history["loss"], cpu.fit(x, y, **args).history["loss"], atol=1e-5
+    )
     assert next(gpu.parameters()).device.type == "cuda"
     assert_close(gpu.predict(x, verbose=0), cpu.predict(x, verbose=0), atol=1e-5)
 

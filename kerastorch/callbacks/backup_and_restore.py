@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from kerastorch.callbacks.base import Callback, Logs, atomic_path
+from kerastorch.distribute import is_main_process
 
 __all__ = ["BackupAndRestore"]
 
@@ -25,6 +26,10 @@ class BackupAndRestore(Callback):
     are restored and training continues from the first unfinished epoch, so (with
     ``shuffle=False`` and no dropout) the resumed run ends with the weights of an uninterrupted
     one. The backup is deleted when ``fit`` completes.
+
+    In multi-process training (``kerastorch.distribute``) process 0 writes and deletes the
+    backup and every process restores from it: ``backup_dir`` must be on storage that all of
+    them see (``fit`` fails with a clear error if they would resume from different epochs).
 
     Args:
         backup_dir: Folder of the backup, used by this callback only.
@@ -168,6 +173,8 @@ class BackupAndRestore(Callback):
         return False
 
     def _save_model(self, batch: int | None = None) -> None:
+        if not is_main_process():
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._backup_path):
             with atomic_path(self._prev_backup_path) as tmp:
@@ -188,5 +195,10 @@ class BackupAndRestore(Callback):
         completed = self._current_epoch >= self._epochs or getattr(
             self.model, "stop_training", False
         )
-        if completed and self.delete_checkpoint and os.path.exists(self.backup_dir):
+        if (
+            completed
+            and self.delete_checkpoint
+            and is_main_process()
+            and os.path.exists(self.backup_dir)
+        ):
             shutil.rmtree(self.backup_dir)

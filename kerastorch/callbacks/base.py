@@ -163,10 +163,14 @@ def _invoke(callback: Callback, hook: str, *args: Any) -> None:
 
 
 def print_msg(message: str) -> None:
-    """Print a callback's message without breaking a progress bar that is being drawn."""
+    """Print a callback's message without breaking a progress bar that is being drawn; only
+    process 0 prints in a distributed run."""
     from tqdm import tqdm
 
-    tqdm.write(message, file=sys.stdout)
+    from kerastorch.distribute import is_main_process
+
+    if is_main_process():
+        tqdm.write(message, file=sys.stdout)
 
 
 def get_learning_rate(optimizer: Any, caller: str) -> float:

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from kerastorch.callbacks.base import Callback, Logs
+from kerastorch.distribute import is_main_process
 
 __all__ = ["CSVLogger"]
 
@@ -22,7 +23,7 @@ class CSVLogger(Callback):
     first epoch; when that epoch has no ``val_`` key, ``val_`` columns are added for every key
     (filled with ``NA`` until validation runs, e.g. with ``validation_freq``). Rows end with
     ``\\r\\n`` (the csv module's ``excel`` dialect, as Keras's file) and the file is flushed after
-    every epoch.
+    every epoch. In multi-process training only process 0 writes it (``kerastorch.distribute``).
 
     Args:
         filename: Path of the CSV file, e.g. ``"run/log.csv"``.
@@ -46,8 +47,12 @@ class CSVLogger(Callback):
         self.keys: list[str] | None = None
         self.append_header = True
         self.csv_file: TextIO | None = None
+        self._writes = True  # False on the processes other than 0 of a distributed run
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._writes = is_main_process()
+        if not self._writes:
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename) as handle:
@@ -64,6 +69,8 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = logs or {}
+        if not self._writes:
+            return
         if self.csv_file is None:
             raise RuntimeError("CSVLogger.on_epoch_end was called before on_train_begin.")
         if self.keys is None:

@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from kerastorch.callbacks.base import Logs, MonitorCallback, atomic_path, print_msg
+from kerastorch.distribute import is_main_process
 
 __all__ = ["ModelCheckpoint"]
 
@@ -27,6 +28,9 @@ class ModelCheckpoint(MonitorCallback):
     which then replaces ``filepath`` (``os.replace``), so an interruption or a crash never leaves
     a half-written checkpoint, and with ``save_best_only`` the previous best stays intact until
     the new one is complete.
+
+    In multi-process training (``kerastorch.distribute``) every process makes the same decisions
+    (their logs are the same), and only process 0 writes files and prints messages.
 
     Args:
         filepath: Where to save. With ``save_weights_only=True`` it must end in ``.weights.pt``
@@ -117,8 +121,9 @@ class ModelCheckpoint(MonitorCallback):
         return False
 
     def _should_save_model(self, epoch: int, logs: Logs, filepath: str) -> bool:
+        verbose = self.verbose if is_main_process() else 0
         if not self.save_best_only:
-            if self.verbose > 0:
+            if verbose > 0:
                 print_msg(f"Epoch {epoch + 1}: saving model to {filepath}")
             return True
         current = logs.get(self.monitor)
@@ -129,21 +134,21 @@ class ModelCheckpoint(MonitorCallback):
             self._set_monitor_op(logs)  # saving every N batches, before the first epoch end
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
-            if self.verbose > 0:
+            if verbose > 0:
                 print_msg(
                     f"Epoch {epoch + 1}: {self.monitor} improved from {best_str} to "
                     f"{current:.5f}, saving model to {filepath}"
                 )
             self.best = current
             return True
-        if self.verbose > 0:
+        if verbose > 0:
             print_msg(f"Epoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
         return False
 
     def _save_model(self, epoch: int, batch: int | None, logs: Logs | None) -> None:
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, logs, filepath):
+        if not self._should_save_model(epoch, logs, filepath) or not is_main_process():
             return
         if os.path.isdir(filepath):
             raise OSError(

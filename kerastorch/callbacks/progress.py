@@ -10,14 +10,20 @@ import sys
 import time
 from typing import TextIO
 
+import numpy as np
+
 from kerastorch.callbacks.base import Callback, Logs
+from kerastorch.distribute import is_main_process
 
 REFRESH_SECONDS = 0.2
 
 
 def format_logs(logs: Logs | None) -> str:
-    """``" - loss: 0.1234 - mae: 0.5678"``: Keras's 4 decimals, keys in alphabetical order."""
-    return "".join(f" - {key}: {value:.4f}" for key, value in sorted((logs or {}).items()))
+    """``" - loss: 0.1234 - mae: 0.5678"``: Keras's 4 decimals, keys in alphabetical order; a
+    per-class metric (an array) shows its mean, as Keras's bar does."""
+    return "".join(
+        f" - {key}: {float(np.mean(value)):.4f}" for key, value in sorted((logs or {}).items())
+    )
 
 
 def format_duration(seconds: float) -> str:
@@ -90,7 +96,9 @@ class ProgressBar:
 
 class ProgbarLogger(Callback):
     """Shows progress: ``verbose=1`` a bar per epoch (one line per epoch when the output is not a
-    terminal), ``verbose=2`` one line per epoch. Added by ``fit`` / ``evaluate`` / ``predict``."""
+    terminal), ``verbose=2`` one line per epoch. Added by ``fit`` / ``evaluate`` / ``predict``.
+
+    In multi-process training only process 0 prints (``kerastorch.distribute``)."""
 
     def __init__(self, verbose: int = 1) -> None:
         super().__init__()
@@ -103,6 +111,8 @@ class ProgbarLogger(Callback):
         return self.params.get("steps")
 
     def _open(self, total: int | None, prefix: str = "") -> None:
+        if not is_main_process():
+            return  # the other processes of a distributed run print nothing
         self.bar = ProgressBar(total, prefix, interactive=False if self.verbose == 2 else None)
 
     def wants_logs_now(self, hook: str) -> bool:

@@ -7,6 +7,8 @@ Data comes from ``data.adapt`` (one dispatcher), each batch goes through one fun
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -76,8 +78,8 @@ def fit(
         placement = _place_for_run(run, model, placement)
     compiled.bind_optimizer(model)
     if run is not None:
-        run.setup_training(model, compiled, train_data.first_batch(batch_size))
         train_data = run.shard(train_data, batch_size, training=True)
+        run.setup_training(model, compiled, train_data.first_batch(batch_size))
 
     # 3. Callbacks: the user's, then History and the progress bar.
     train_epochs = data_module.EpochIterator(train_data, batch_size, shuffle, steps_per_epoch)
@@ -116,6 +118,7 @@ def fit(
     if run is not None:
         run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
+    interrupt = _DeferredInterrupt.install()
     try:
         for epoch in range(initial_epoch, epochs):
             if run is not None:
@@ -131,6 +134,8 @@ def fit(
                 callback_list.on_batch_begin("train", step)
                 train_step(model, compiled, _to_device(placement, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
+                if interrupt.requested:
+                    raise KeyboardInterrupt  # deferred to the end of the step
                 if sync_stop:
                     model.stop_training = run.any(model.stop_training)
                 if model.stop_training:
@@ -156,11 +161,46 @@ def fit(
             stacklevel=3,
         )
     finally:
+        interrupt.uninstall()
         model.eval()
+        if run is not None:
+            run.end_training(compiled)
     callback_list.on_train_end(epoch_logs)
     if run is not None:
         run.barrier()  # process 0's checkpoints are written when fit returns anywhere
     return history
+
+
+class _DeferredInterrupt:
+    """NOTE [Ctrl-C during fit]: while ``fit`` runs, the first Ctrl-C (SIGINT) only sets
+    ``requested``; the loop finishes the current step (forward, backward, optimizer step,
+    metrics, batch callbacks) and then stops as if interrupted there, so no step is left half
+    applied. A second Ctrl-C raises KeyboardInterrupt at once, for a step that hangs. Only
+    Python's default handler is replaced, and only in the main thread (signal's rule)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    @classmethod
+    def install(cls) -> _DeferredInterrupt:
+        interrupt = cls()
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            interrupt._previous = signal.signal(signal.SIGINT, interrupt._handle)
+        return interrupt
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 def evaluate(

@@ -4,8 +4,9 @@
 tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different lengths),
 ``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by ``fit``),
 ``generators.py`` (``DataLoader``, generators and other iterables of ready batches);
-``elements.py`` says what one yielded batch or sample means, and ``epochs.py`` which batches
-make an epoch (``steps_per_epoch``).
+``elements.py`` says what one yielded batch or sample means, ``epochs.py`` which batches
+make an epoch (``steps_per_epoch``), and ``sharding.py`` which of them one process takes in
+multi-process training (``kerastorch.distribute``).
 
 What each input accepts, as in Keras: arrays take ``y``, ``sample_weight``, ``class_weight``,
 ``shuffle``, ``batch_size`` and ``validation_split``. Datasets, loaders and generators carry their
@@ -43,6 +44,7 @@ from kerastorch.training.data.elements import collate, to_batch
 from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator
 from kerastorch.training.data.generators import BatchStreamData, StreamData
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
+from kerastorch.training.data.sharding import ShardedData, check_global_batch_size, is_indexable
 from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
 
 Adapter = DataAdapter
@@ -60,16 +62,19 @@ __all__ = [
     "IterableDatasetData",
     "LazyArray",
     "RaggedData",
+    "ShardedData",
     "StreamData",
     "adapt",
     "batch_size_for_steps",
     "check_batch_size",
     "check_class_weight",
     "check_finite",
+    "check_global_batch_size",
     "check_steps",
     "class_weights_to_sample_weights",
     "collate",
     "is_batch_source",
+    "is_indexable",
     "is_ragged",
     "pad_batch",
     "split_point",

@@ -218,6 +218,23 @@ class ArrayData(DataAdapter):
             index = slice(start, start + batch_size)
             yield index, Batch(*(None if t is None else t[index] for t in tensors))
 
+    def batch_indices(
+        self,
+        batch_size: int,
+        shuffle: bool,
+        keep_order: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> list[torch.Tensor]:
+        """The samples of each batch of one epoch (for sharding: NOTE [sharding])."""
+        n = len(self)
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        return list(order.split(batch_size))
+
+    def batch(self, index: torch.Tensor) -> Batch:
+        """The batch of samples ``index``."""
+        tensors = (self.x, self.y, self.sample_weight)
+        return Batch(*(None if t is None else t.index_select(0, index) for t in tensors))
+
     def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
         """One epoch of batches; the last partial batch is kept, as in Keras. ``keep_order`` is
         for ragged data; arrays always come in input order unless shuffled."""

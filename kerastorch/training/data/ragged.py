@@ -191,8 +191,14 @@ class RaggedData(DataAdapter):
     def num_batches(self, batch_size: int) -> int:
         return math.ceil(len(self) / batch_size)
 
-    def batch_indices(self, batch_size: int, shuffle: bool, keep_order: bool) -> list[torch.Tensor]:
-        """Which sequences go in each batch.
+    def batch_indices(
+        self,
+        batch_size: int,
+        shuffle: bool,
+        keep_order: bool,
+        generator: torch.Generator | None = None,
+    ) -> list[torch.Tensor]:
+        """Which sequences go in each batch (shuffled with ``generator`` if given).
 
         ``keep_order``: batches in input order (``fit(shuffle=False)``, as Keras). Otherwise
         sequences are bucketed by length: shuffled, sorted by length within pools of
@@ -205,14 +211,14 @@ class RaggedData(DataAdapter):
         if not shuffle:
             order = torch.argsort(self.lengths, stable=True)
             return list(order.split(batch_size))
-        order = torch.randperm(n)
+        order = torch.randperm(n, generator=generator)
         pool = batch_size * BUCKET_POOL_BATCHES
         batches: list[torch.Tensor] = []
         for start in range(0, n, pool):
             chunk = order[start : start + pool]
             chunk = chunk[torch.argsort(self.lengths[chunk], stable=True)]
             batches.extend(chunk.split(batch_size))
-        return [batches[i] for i in torch.randperm(len(batches)).tolist()]
+        return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
     def batch(self, index: torch.Tensor) -> Batch:
         x, mask = self.x.gather(index)

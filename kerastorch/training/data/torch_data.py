@@ -136,6 +136,28 @@ class DatasetData(DataAdapter):
         for index in order.split(self._batch_size(batch_size)):
             yield self.batch(index)
 
+    @property
+    def own_batch_size(self) -> int | None:
+        """The dataset's own batch size (a ``TimeseriesWindows``'s), which overrides fit's."""
+        return self._own_batch_size
+
+    def batch_indices(
+        self,
+        batch_size: int,
+        shuffle: bool,
+        keep_order: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> list[torch.Tensor]:
+        """The samples of each batch of one epoch (for sharding: NOTE [sharding]); a dataset
+        with its own seeded shuffle keeps using its generator (the same on every process)."""
+        if self._own_shuffle is not None:
+            shuffle = self._own_shuffle
+        if shuffle:
+            order = torch.randperm(self.size, generator=self._generator or generator)
+        else:
+            order = torch.arange(self.size)
+        return list(order.split(self._batch_size(batch_size)))
+
     def indexed_batches(
         self, batch_size: int, keep_order: bool = False
     ) -> Iterator[tuple[slice, Batch]]:
