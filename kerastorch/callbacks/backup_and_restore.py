@@ -8,8 +8,9 @@ from typing import Any
 
 import torch
 
-from kerastorch.callbacks.base import Callback, Logs, atomic_path
+from kerastorch.callbacks.base import Callback, Logs
 from kerastorch.distribute import is_main_process
+from kerastorch.saving.atomic import atomic_path
 
 __all__ = ["BackupAndRestore"]
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import operator
-import os
-import shutil
 import sys
-import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -208,28 +204,6 @@ def set_learning_rate(optimizer: Any, value: float, caller: str) -> None:
                 group["lr"] = value
     else:
         optimizer.learning_rate = value
-
-
-@contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary path next to ``path`` (same folder, same file ending); once the body has
-    written it, move it onto ``path`` with ``os.replace``, so ``path`` is always either the old
-    complete file or the new complete one. On an error the temporary file is removed."""
-    folder, name = os.path.split(os.fspath(path))
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex[:8]}-{name}")
-    try:
-        yield tmp
-        if os.path.isfile(tmp):
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif os.path.exists(tmp):
-            os.remove(tmp)
 
 
 class MonitorCallback(Callback):

@@ -7,8 +7,9 @@ import os
 import warnings
 from typing import Any
 
-from kerastorch.callbacks.base import Logs, MonitorCallback, atomic_path, print_msg
+from kerastorch.callbacks.base import Logs, MonitorCallback, print_msg
 from kerastorch.distribute import is_main_process
+from kerastorch.saving.atomic import atomic_path
 
 __all__ = ["ModelCheckpoint"]
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["atomic_write", "atomic_write_bytes"]
+__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes"]
 
 
 def _open_temp(path: str) -> tuple[IO[bytes], str]:
@@ -102,3 +104,25 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, overwrite: boo
     """
     with atomic_write(path, overwrite=overwrite) as f:
         f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path next to ``path`` (same folder, same file ending); once the body has
+    written it, move it onto ``path`` with ``os.replace``, so ``path`` is always either the old
+    complete file or the new complete one. On an error the temporary file is removed."""
+    folder, name = os.path.split(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex[:8]}-{name}")
+    try:
+        yield tmp
+        if os.path.isfile(tmp):
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif os.path.exists(tmp):
+            os.remove(tmp)
