@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from kerastorch import schedules
 from kerastorch.errors import did_you_mean
 from kerastorch.registry import Registry
 
@@ -309,7 +311,9 @@ class Optimizer(torch.optim.Optimizer):
         """
         config = {
             "name": self.name,
-            "learning_rate": self.learning_rate,
+            "learning_rate": (
+                self.learning_rate if self.schedule is None else schedules.serialize(self.schedule)
+            ),
             "weight_decay": self._weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -329,14 +333,7 @@ class Optimizer(torch.optim.Optimizer):
             >>> Adam.from_config(Adam(0.01, amsgrad=True).get_config())
             Adam(learning_rate=0.01, amsgrad=True)
         """
-        config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            raise ValueError(
-                f"{cls.__name__}: expected a float learning_rate, received a serialized "
-                f"schedule learning_rate={config['learning_rate']!r}. Use a callback or a "
-                "torch.optim.lr_scheduler to change the learning rate during training."
-            )
-        return cls(**config)
+        return cls(**dict(config))
 
     def __repr__(self) -> str:
         defaults = _init_defaults(type(self))
@@ -372,6 +369,10 @@ class Optimizer(torch.optim.Optimizer):
         return loss
 
     def _apply_step(self) -> None:
+        if self.schedule is not None:  # Keras: the rate at step `iterations`, before the update
+            rate = float(self.schedule(self.iterations))
+            for group in self.param_groups:
+                group["lr"] = rate
         # 1. The parameters with a gradient, per group.
         work = []
         for group in self.param_groups:
@@ -481,12 +482,20 @@ class Optimizer(torch.optim.Optimizer):
         return value
 
     def _check_learning_rate(self, value: Any) -> float:
+        """A float >= 0; a ``LearningRateSchedule`` (or a dict describing one) is stored in
+        ``self.schedule`` and gives the rate of each step (its value at step 0 first)."""
+        if isinstance(value, dict) and "class_name" in value:
+            value = schedules.deserialize(value)
+        if isinstance(value, schedules.LearningRateSchedule):
+            self.schedule = value
+            return float(value(0))
         if callable(value) and not isinstance(value, numbers.Real):
             raise ValueError(
-                f"{type(self).__name__}: expected learning_rate to be a float >= 0, received "
-                f"learning_rate={value!r}. Learning-rate schedules: use a callback (e.g. "
-                "LearningRateScheduler) or a torch.optim.lr_scheduler after build."
+                f"{type(self).__name__}: expected learning_rate to be a float >= 0 or a "
+                "kerastorch.optimizers.schedules.LearningRateSchedule, received "
+                f"learning_rate={value!r}."
             )
+        self.schedule = None
         return self._check_number("learning_rate", value, 0.0)
 
     def _check_flag(self, arg: str, value: Any) -> bool:
@@ -1187,3 +1196,7 @@ def _param_ids(groups: list[Any]) -> set[int]:
 def _init_defaults(cls: type) -> dict[str, Any]:
     parameters = inspect.signature(cls.__init__).parameters.values()
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+# Keras's path: kerastorch.optimizers.schedules.ExponentialDecay, importable as a module too.
+sys.modules[f"{__name__}.schedules"] = schedules
