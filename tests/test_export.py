@@ -451,3 +451,13 @@ def test_exports_and_the_docs_snippets_run_without_kerastorch(
     masked = kt.Sequential([kt.Input((None, 5)), Masking(), LSTM(16), Dense(1)])
     masked.set_weights(weights_model.get_weights())
     assert_close(np.load("lengths_y.npy"), masked.predict(np.load("lengths_x.npy"), verbose=0))
+
+
+def test_an_embedding_model_exports_with_torch_export():
+    """The id range check is eager-only, so torch.export follows an Embedding model."""
+    model = kt.Sequential([kt.Input((None,)), Embedding(20, 4), LSTM(6), Dense(2)])
+    program = export_program(model)
+    ids = torch.from_numpy(np.random.default_rng(1).integers(0, 20, (3, 9)))
+    assert_close(program.module()(ids), model(ids))
+    with pytest.raises(ValueError, match="expected ids in \\[0, 20\\), received id 25"):
+        model(torch.tensor([[1, 25]]))  # eager mode still checks
