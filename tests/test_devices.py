@@ -50,3 +50,14 @@ def test_model_to_float64_trains_in_float64():
     history = model.fit(x, np.random.rand(8, 1), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert model.predict(x, verbose=0).dtype == np.float64
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_arrays_are_pinned_once_for_a_cuda_model():
+    from kerastorch.training.data import ArrayData
+
+    data = ArrayData(np.random.rand(8, 3).astype("float32"), np.random.rand(8, 1))
+    data.pin_memory()
+    assert data.x.is_pinned() and data.y.is_pinned()
+    batch = next(data.batches(4, shuffle=True))
+    assert_close(batch.x.cuda(non_blocking=True).cpu(), batch.x)

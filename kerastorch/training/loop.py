@@ -76,6 +76,8 @@ def fit(
     placement = _prepare(model, train_data, batch_size)
     if run is not None:
         placement = _place_for_run(run, model, placement)
+    if placement.device.type == "cuda" and isinstance(train_data, data_module.ArrayData):
+        train_data.pin_memory()  # batches then copy to the GPU asynchronously
     compiled.bind_optimizer(model)
     if run is not None:
         train_data = run.shard(train_data, batch_size, training=True)

@@ -181,6 +181,14 @@ class ArrayData(DataAdapter):
     def num_samples(self) -> int:
         return len(self)
 
+    def pin_memory(self) -> None:
+        """Page-lock the in-memory arrays once, so every batch copies to the GPU asynchronously
+        (``non_blocking``). Memmaps and lazily converted arrays are left as they are."""
+        for name in ("x", "y", "sample_weight"):
+            tensor = getattr(self, name)
+            if torch.is_tensor(tensor) and not tensor.is_pinned():
+                setattr(self, name, tensor.pin_memory())
+
     def split(self, validation_split: float) -> tuple[ArrayData, ArrayData]:
         """Keras's split: the *last* ``validation_split`` fraction, before any shuffling."""
         cut = split_point(len(self), validation_split)
