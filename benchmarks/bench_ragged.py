@@ -14,7 +14,7 @@ Contenders, all on the same data, model size and thread count:
 * **hand-written torch, packed**: ``nn.LSTM(16, 64, batch_first=True)`` + ``nn.Linear(64, 1)``;
   per batch ``pad_sequence`` of the batch's tensors, ``pack_padded_sequence(...,
   enforce_sorted=False)`` and ``h_n[-1]``. On CPU, torch runs a packed LSTM step by step (the
-  fused oneDNN kernel takes only dense input), about 30x slower than dense here, so by default
+  fused oneDNN kernel takes only dense input), 14-30x slower than dense here, so by default
   it is timed on the first ``--packed-sequences`` (500) sequences and extrapolated in proportion
   to their valid timesteps (the packed loop computes only valid steps).
 * **hand-written torch, dense + gather**: the same model run on the right-padded batch, reading
@@ -413,7 +413,7 @@ def main() -> None:
         type=int,
         default=500,
         help="time the packed loop on the first N sequences, extrapolated by valid timesteps "
-        "(500; it is ~30x slower than dense on CPU); 0: all",
+        "(500; it is 14-30x slower than dense on CPU); 0: all",
     )
     parser.add_argument("--skip-keras", action="store_true", help="do not time Keras 3")
     parser.add_argument(

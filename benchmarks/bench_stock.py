@@ -217,7 +217,13 @@ def environment(args: argparse.Namespace) -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    versions = [f"python {platform.python_version()}", f"torch {torch.__version__}"]
+    import kerastorch
+
+    versions = [
+        f"python {platform.python_version()}",
+        f"torch {torch.__version__}",
+        f"kerastorch {kerastorch.__version__} ({os.path.dirname(kerastorch.__file__)})",
+    ]
     if not args.skip_keras:
         import keras
 
