@@ -351,7 +351,10 @@ def test_the_rewritten_stock_price_script_trains_under_kerastorch(tmp_path):
     assert main(["--write", "--no-backup", str(script)], stdout=io.StringIO()) == 0
     assert script.read_text() == (SCRIPTS / "stock_price.expected.py").read_text()
     (tmp_path / "run.py").write_text(RUN_SCRIPT)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    # The script runs from tmp_path: point it at the kerastorch under test, installed or not.
+    source_root = str(Path(kerastorch.__file__).resolve().parents[1])
+    pythonpath = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": pythonpath}
     result = subprocess.run(
         [sys.executable, "run.py", str(script)],
         capture_output=True,
