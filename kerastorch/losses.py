@@ -660,7 +660,8 @@ def reduce_weighted_values(
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         return _divide_no_nan(loss, sample_weight.sum())
-    return _divide_no_nan(loss, float(values.numel()))
+    count = values.numel()
+    return loss / count if count else loss  # a Python divisor: no tensor, no where
 
 
 # ---------------------------------------------------------------------------------------------
@@ -805,6 +806,25 @@ class MeanSquaredError(LossFunctionWrapper):
         self, reduction: str | None = "sum_over_batch_size", name: str = "mean_squared_error"
     ) -> None:
         super().__init__(mean_squared_error, reduction=reduction, name=name)
+
+    def __call__(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> torch.Tensor:
+        # Fast path: unweighted mean over the batch of float32 tensors of one shape. The mean of
+        # the per-sample means equals the mean of all squared errors, which torch computes (and
+        # differentiates) in one fused kernel instead of ~6 ops forward and backward.
+        if (
+            sample_weight is None
+            and self.reduction == "sum_over_batch_size"
+            and isinstance(y_pred, torch.Tensor)
+            and isinstance(y_true, torch.Tensor)
+            and y_pred.dtype == torch.float32
+            and y_true.shape == y_pred.shape
+            and y_pred.dim() >= 1
+            and y_pred.numel() > 0
+        ):
+            return F.mse_loss(y_pred, y_true.to(y_pred.dtype))
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
 
 class MeanAbsoluteError(LossFunctionWrapper):

@@ -413,6 +413,17 @@ class Mean(Metric):
         self, values: TensorLike, sample_weight: TensorLike | None = None
     ) -> None:
         """Accumulate ``values`` (any shape; reduced per sample), weighted by ``sample_weight``."""
+        if (
+            isinstance(sample_weight, (int, float))
+            and isinstance(values, torch.Tensor)
+            and values.dim() == 0
+        ):
+            # fit's loss tracker: a 0-d loss weighted by the batch size (2 ops, no new tensors).
+            values = values.detach().to(self.dtype)
+            self._move_state(values.device)
+            self.total = self.total + values * sample_weight
+            self.count = self.count + sample_weight
+            return
         values = _detached(values).to(self.dtype)
         self._move_state(values.device)
         if sample_weight is not None:

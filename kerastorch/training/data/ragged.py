@@ -71,7 +71,9 @@ class RaggedStore:
         steps = torch.arange(int(lengths.max()) if len(lengths) else 0)
         mask = steps < lengths[:, None]
         flat = torch.where(mask, self.offsets[index][:, None] + steps, len(self.values) - 1)
-        return self.values[flat], mask
+        # index_select on the flattened index is faster than advanced indexing with a 2-D index.
+        rows = self.values.index_select(0, flat.reshape(-1))
+        return rows.reshape(*flat.shape, *self.values.shape[1:]), mask
 
     def take(self, index: slice) -> RaggedStore:
         part = RaggedStore.__new__(RaggedStore)
