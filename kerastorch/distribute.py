@@ -47,6 +47,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from kerastorch.utils.modes import eval_mode
+
 __all__ = [
     "DataParallel",
     "distribution",
@@ -349,10 +351,8 @@ class DistributedRun:
         and a process may see no batch of an evaluation), so that their states line up."""
         if compiled.metrics is not None:
             return
-        was_training = model.training
-        model.eval()
         try:
-            with torch.no_grad():
+            with eval_mode(model), torch.no_grad():
                 param = next(model.parameters())
                 batch = type(batch)(*(None if t is None else t.to(param.device) for t in batch))
                 if batch.x.is_floating_point() and batch.x.dtype != param.dtype:
@@ -364,7 +364,6 @@ class DistributedRun:
                 else:
                     compiled.build_metrics(y_pred)
         finally:
-            model.train(was_training)
             compiled.reset_metrics()
             reset_states = getattr(model, "reset_states", None)
             if callable(reset_states):

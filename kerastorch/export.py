@@ -53,6 +53,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from kerastorch.utils.modes import eval_mode
+
 __all__ = ["ExportCheckError", "example_input", "export_program", "to_onnx"]
 
 # Sizes of the example built for axes the model leaves open (torch.export specializes sizes 0
@@ -309,17 +311,6 @@ def _tracer_quiet() -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Export the inference graph (no dropout), whatever mode the model was left in."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
 def _prepare(
     model: nn.Module,
     example: Any,
@@ -465,7 +456,7 @@ def export_program(
         >>> program.module()(torch.randn(3, 7, 5)).shape
         torch.Size([3, 1])
     """
-    with _eval_mode(model):
+    with eval_mode(model):
         example, axes = _prepare(model, example, dynamic_length, dynamic_batch)
         dims = _dims(axes)
         try:
@@ -560,7 +551,7 @@ def to_onnx(
             f"to_onnx: expected exporter='dynamo' or 'torchscript', received exporter={exporter!r}."
         )
     path = Path(path)
-    with _eval_mode(model):
+    with eval_mode(model):
         example, axes = _prepare(model, example, dynamic_length, dynamic_batch)
         size = sum(p.numel() * p.element_size() for p in model.state_dict().values())
         options: dict[str, Any] = {

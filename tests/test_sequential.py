@@ -163,6 +163,18 @@ def test_training_argument_controls_dropout():
     assert model.training  # and restores the mode it found
 
 
+def test_predict_and_evaluate_give_each_module_its_own_mode_back():
+    # torch's model.train(was_training) would switch the frozen layer back to training mode.
+    model = Sequential([Input((100,)), Dropout(0.5), Dropout(0.5)])
+    model.compile(loss="mse")
+    model.train()
+    model.layers[1].eval()
+    x = np.ones((4, 100), dtype="float32")
+    assert_close(model.predict(x, verbose=0), x)
+    assert model.evaluate(x, x, verbose=0) == 0.0
+    assert [m.training for m in model.modules()] == [True, True, False]
+
+
 def test_set_random_seed_reproduces_initial_weights():
     kerastorch.utils.set_random_seed(7)
     a = stock_model().get_weights()

@@ -21,6 +21,7 @@ from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch
 from kerastorch.training.step import predict_step, test_step, train_step
+from kerastorch.utils.modes import eval_mode
 
 
 def fit(
@@ -274,15 +275,13 @@ def predict(
         model,
         {"steps": steps or predict_data.num_batches(batch_size), "verbose": verbose},
     )
-    was_training = model.training
-    model.eval()
     results: list[tuple[Any, torch.Tensor, torch.Tensor | None]] = []
     # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
     indexed_batches = predict_data.indexed_batches(batch_size, keep_order=steps is not None)
     if steps is not None:
         indexed_batches = itertools.islice(indexed_batches, steps)
     callback_list.on_predict_begin()
-    try:
+    with eval_mode(model):
         for step, (index, batch) in enumerate(indexed_batches):
             callback_list.on_batch_begin("predict", step)
             outputs, mask = predict_step(model, _to_device(placement, batch))
@@ -291,8 +290,6 @@ def predict(
             ragged = mask is not None and batch.mask is not None
             results.append((index, outputs.cpu(), batch.mask.cpu() if ragged else None))
             callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
-    finally:
-        model.train(was_training)
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
         warnings.warn(data_module.OUT_OF_DATA, stacklevel=3)
@@ -350,18 +347,14 @@ def _run_evaluation(
     batches = epochs.next_epoch()
     if batches is None:
         return {}
-    was_training = model.training
-    model.eval()
     compiled.reset_metrics()
     callback_list.on_test_begin()
-    try:
+    with eval_mode(model):
         for step, batch in enumerate(batches):
             _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
             test_step(model, compiled, _to_device(placement, batch))
             callback_list.on_batch_end("test", step, compiled.results)
-    finally:
-        model.train(was_training)
     if run is not None:
         run.sync_metrics(compiled)
     logs = compiled.results()
@@ -429,10 +422,8 @@ def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> Placemen
                     (None, None, *first.x.shape[2:]) if any_length else (None, *first.x.shape[1:])
                 )
             if not model.built:  # a layer needs data to build (e.g. Dense after Flatten)
-                was_training = model.training
-                model.eval()
-                model(first.x, mask=first.mask)
-                model.train(was_training)
+                with eval_mode(model):
+                    model(first.x, mask=first.mask)
                 model.reset_states()  # that forward must not advance stateful layers
     if model.compiled is not None:
         model.compiled.place(model)
