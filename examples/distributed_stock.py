@@ -42,8 +42,8 @@ def make_windows(days: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
             price + np.abs(rng.normal(1, 0.3, days)),  # high
             price - np.abs(rng.normal(1, 0.3, days)),  # low
             1000 + 50 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 10, days),  # volume
-            2 + 0.01 * t + rng.normal(0, 0.1, days),  # GDP
-            1.5 + 0.005 * t + rng.normal(0, 0.05, days),  # CPI
+            2 + 0.5 * np.sin(2 * np.pi * t / 365) + rng.normal(0, 0.1, days),  # GDP
+            1.5 + 0.2 * np.sin(2 * np.pi * t / 180) + rng.normal(0, 0.05, days),  # CPI
         ],
         axis=1,
     )

@@ -23,8 +23,8 @@ def make_series(days: int, rng: np.random.Generator) -> np.ndarray:
     high = price + np.abs(rng.normal(1, 0.3, days))
     low = price - np.abs(rng.normal(1, 0.3, days))
     volume = 1000 + 50 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 10, days)
-    gdp = 2 + 0.01 * t + rng.normal(0, 0.1, days)
-    cpi = 1.5 + 0.005 * t + rng.normal(0, 0.05, days)
+    gdp = 2 + 0.5 * np.sin(2 * np.pi * t / 365) + rng.normal(0, 0.1, days)
+    cpi = 1.5 + 0.2 * np.sin(2 * np.pi * t / 180) + rng.normal(0, 0.05, days)
     return np.stack([high, low, volume, gdp, cpi], axis=1), price
 
 
