@@ -19,7 +19,8 @@ class Registry(Generic[T]):
 
     Example:
         >>> activations = Registry("activation")
-        >>> activations.add("relu", abs)
+        >>> activations.add("relu", abs)  # returns the object: usable as a decorator
+        <built-in function abs>
         >>> activations.get("ReLU") is abs
         True
     """

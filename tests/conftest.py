@@ -16,6 +16,9 @@ import torch
 
 torch.set_num_threads(2)
 
+# Keras scripts that test_port.py rewrites: data, not modules to import (--doctest-modules would).
+collect_ignore_glob = ["port_scripts/*"]
+
 
 @pytest.fixture(autouse=True)
 def _seed():

@@ -37,6 +37,7 @@ class EpochIterator:
     """Batches of one epoch at a time from a data adapter (NOTE [steps per epoch]).
 
     Example:
+        >>> import numpy as np
         >>> from kerastorch.training.data.arrays import ArrayData
         >>> epochs = EpochIterator(ArrayData(np.zeros((5, 1))), batch_size=1, steps=2)
         >>> [len(list(epochs.next_epoch())) for _ in range(2)]

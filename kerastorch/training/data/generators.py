@@ -79,6 +79,7 @@ class BatchStreamData(StreamData):
     """Ready batches from a ``DataLoader``, a generator / iterator, or an iterable object.
 
     Example:
+        >>> import numpy as np
         >>> def batches():
         ...     for n in (3, 5):
         ...         yield np.zeros((2, n, 1)), np.zeros((2, 1))
