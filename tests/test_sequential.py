@@ -175,6 +175,16 @@ def test_predict_and_evaluate_give_each_module_its_own_mode_back():
     assert [m.training for m in model.modules()] == [True, True, False]
 
 
+def test_eval_mode_gives_modules_built_inside_it_their_parents_mode():
+    from kerastorch.utils.modes import eval_mode
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2)).train()
+    with eval_mode(net):
+        assert not net[0].training
+        net.append(torch.nn.Sequential(torch.nn.Dropout()).eval())  # a lazy build, say
+    assert [m.training for m in net.modules()] == [True, True, True, True]
+
+
 def test_set_random_seed_reproduces_initial_weights():
     kerastorch.utils.set_random_seed(7)
     a = stock_model().get_weights()

@@ -26,13 +26,19 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
         >>> net[1].training
         True
     """
-    modes = [(module, module.training) for module in model.modules()]
-    if not any(training for _, training in modes):
+    modes = {module: module.training for module in model.modules()}
+    if not any(modes.values()):
         yield
         return
     model.eval()
     try:
         yield
     finally:
-        for module, training in modes:
+        for module, training in modes.items():
             module.training = training
+        # Submodules made inside the block (a lazy build) take their parent's mode, as
+        # model.train(mode) would give them. modules() lists parents before their children.
+        for parent in model.modules():
+            for child in parent.children():
+                if child not in modes:
+                    child.training = parent.training
