@@ -107,6 +107,32 @@ def test_embedding_and_conv1d_take_penalties_like_keras(keras):
     fit_both(keras, model, keras_model, x, y)
 
 
+def test_normalization_and_prelu_take_penalties_like_keras(keras):
+    def make(module):
+        layers, reg, con = module.layers, module.regularizers, module.constraints
+        return [
+            layers.Dense(6),
+            layers.BatchNormalization(
+                gamma_regularizer=reg.L2(0.05), beta_regularizer="l1", beta_constraint="non_neg"
+            ),
+            layers.PReLU(
+                alpha_initializer="ones", alpha_regularizer="l2", alpha_constraint=con.MaxNorm(0.5)
+            ),
+            layers.LayerNormalization(gamma_regularizer="l1", gamma_constraint=con.UnitNorm()),
+            # scale/center off: the penalty of the missing weight is ignored, as in Keras
+            layers.BatchNormalization(scale=False, gamma_regularizer="l2"),
+            layers.Dense(1),
+        ]
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(24, 4)).astype("float32")
+    y = rng.normal(size=(24, 1)).astype("float32")
+    model, keras_model = twins(keras, make, (4,))
+    assert model.layers[1].weight_regularizers.keys() == {"gamma", "beta"}
+    assert model.layers[4].weight_regularizers == {}
+    fit_both(keras, model, keras_model, x, y)
+
+
 def test_penalty_config_round_trip():
     layer = Dense(
         2,

@@ -14,7 +14,6 @@ from torch.nn import functional as F
 
 from kerastorch import activations, initializers
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.convolutional import reject_unsupported
 from kerastorch.layers.core import InitializerArg, initializer_config
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
@@ -207,7 +206,8 @@ class PReLU(Layer):
 
     Args:
         alpha_initializer: Initializer of ``alpha`` (zeros: a plain ReLU at first).
-        alpha_regularizer, alpha_constraint: Not supported; must be ``None``.
+        alpha_regularizer: Penalty on ``alpha`` added to the loss.
+        alpha_constraint: Projection of ``alpha`` after each optimizer step.
         shared_axes: Axis or axes (counting the batch axis as 0) that share one slope.
 
     Example:
@@ -227,11 +227,10 @@ class PReLU(Layer):
         shared_axes: int | Sequence[int] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        layer = f"{self.cls_name} '{self.name}'"
-        reject_unsupported(
-            layer, alpha_regularizer=alpha_regularizer, alpha_constraint=alpha_constraint
+        super().__init__(
+            alpha_regularizer=alpha_regularizer, alpha_constraint=alpha_constraint, **kwargs
         )
+        layer = f"{self.cls_name} '{self.name}'"
         self.alpha_initializer = alpha_initializer
         initializers.get(alpha_initializer)
         if shared_axes is None:

@@ -68,16 +68,6 @@ def check_padding(layer: str, padding: Any, allowed: Sequence[str]) -> str:
     return mode
 
 
-def reject_unsupported(layer: str, **args: Any) -> None:
-    """Regularizers and constraints are not supported yet: refuse anything but ``None``."""
-    for arg, value in args.items():
-        if value is not None:
-            raise NotImplementedError(
-                f"{layer}: {arg} is not supported yet; received {arg}={value!r}. Remove it "
-                "(or add the penalty to the loss yourself)."
-            )
-
-
 def same_padding(length: int, size: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """``(left, right)`` padding of Keras's ``"same"`` mode; see NOTE [1D padding]."""
     span = dilation * (size - 1) + 1

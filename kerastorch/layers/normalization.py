@@ -29,13 +29,20 @@ from torch.nn import functional as F
 
 from kerastorch import initializers
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.convolutional import reject_unsupported
 from kerastorch.layers.core import InitializerArg, initializer_config
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
 # Keras's backend.epsilon(): guards the masked moments against an all-masked batch.
 _FUZZ = 1e-7
+
+
+def _penalties(
+    center: bool, scale: bool, beta: Any, gamma: Any, kind: str = "regularizer"
+) -> dict[str, Any]:
+    """``beta_<kind>`` / ``gamma_<kind>`` for the base layer (NOTE [penalties]); Keras ignores
+    them when the weight does not exist (``center`` / ``scale`` off)."""
+    return {f"beta_{kind}": beta if center else None, f"gamma_{kind}": gamma if scale else None}
 
 
 def _check_epsilon(layer: str, epsilon: Any) -> float:
@@ -79,8 +86,10 @@ class BatchNormalization(Layer):
         scale: Whether to multiply by the learned ``gamma``.
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: Initializers of the four weights.
-        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: Not supported;
-            must be ``None``.
+        beta_regularizer, gamma_regularizer: Penalties on ``beta`` / ``gamma`` added to the
+            loss (ignored, as in Keras, when ``center`` / ``scale`` is off).
+        beta_constraint, gamma_constraint: Projections of ``beta`` / ``gamma`` after each
+            optimizer step.
         synchronized, renorm: Not supported; must be ``False``.
 
     Input shape: any, e.g. ``(batch, features)`` or ``(batch, steps, features)``. Output shape:
@@ -117,7 +126,11 @@ class BatchNormalization(Layer):
         renorm: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            **_penalties(center, scale, beta_regularizer, gamma_regularizer),
+            **_penalties(center, scale, beta_constraint, gamma_constraint, kind="constraint"),
+            **kwargs,
+        )
         layer = f"{self.cls_name} '{self.name}'"
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(
@@ -136,13 +149,6 @@ class BatchNormalization(Layer):
         self.epsilon = _check_epsilon(layer, epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
-        reject_unsupported(
-            layer,
-            beta_regularizer=beta_regularizer,
-            gamma_regularizer=gamma_regularizer,
-            beta_constraint=beta_constraint,
-            gamma_constraint=gamma_constraint,
-        )
         for arg, value in (("synchronized", synchronized), ("renorm", renorm)):
             if value:
                 raise NotImplementedError(f"{layer}: {arg}=True is not supported.")
@@ -236,6 +242,9 @@ class BatchNormalization(Layer):
         trained = [w for w in (self.gamma, self.beta) if w is not None]
         return [*trained, self.moving_mean, self.moving_variance]
 
+    def keras_weight_names(self) -> list[str]:
+        return [*_scale_and_offset_names(self), "moving_mean", "moving_variance"]
+
     def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
         for target, value in zip(self.keras_weights(), weights, strict=True):
             target.copy_(value)
@@ -273,8 +282,10 @@ class LayerNormalization(Layer):
         center: Whether to add the learned offset ``beta``.
         scale: Whether to multiply by the learned ``gamma``.
         beta_initializer, gamma_initializer: Initializers of the weights.
-        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: Not supported;
-            must be ``None``.
+        beta_regularizer, gamma_regularizer: Penalties on ``beta`` / ``gamma`` added to the
+            loss (ignored, as in Keras, when ``center`` / ``scale`` is off).
+        beta_constraint, gamma_constraint: Projections of ``beta`` / ``gamma`` after each
+            optimizer step.
 
     Input shape: any. Output shape: the same.
 
@@ -300,7 +311,11 @@ class LayerNormalization(Layer):
         gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            **_penalties(center, scale, beta_regularizer, gamma_regularizer),
+            **_penalties(center, scale, beta_constraint, gamma_constraint, kind="constraint"),
+            **kwargs,
+        )
         layer = f"{self.cls_name} '{self.name}'"
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
         if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
@@ -312,13 +327,6 @@ class LayerNormalization(Layer):
         self.epsilon = _check_epsilon(layer, epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
-        reject_unsupported(
-            layer,
-            beta_regularizer=beta_regularizer,
-            gamma_regularizer=gamma_regularizer,
-            beta_constraint=beta_constraint,
-            gamma_constraint=gamma_constraint,
-        )
         self.initializer_args = {
             "beta_initializer": beta_initializer,
             "gamma_initializer": gamma_initializer,
@@ -379,6 +387,9 @@ class LayerNormalization(Layer):
     def keras_weights(self) -> list[torch.Tensor]:
         return [w for w in (self.gamma, self.beta) if w is not None]
 
+    def keras_weight_names(self) -> list[str]:
+        return _scale_and_offset_names(self)
+
     def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
         for target, value in zip(self.keras_weights(), weights, strict=True):
             target.copy_(value)
@@ -392,3 +403,7 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             **{k: initializer_config(v) for k, v in self.initializer_args.items()},
         }
+
+
+def _scale_and_offset_names(layer: BatchNormalization | LayerNormalization) -> list[str]:
+    return [name for name in ("gamma", "beta") if getattr(layer, name, None) is not None]
