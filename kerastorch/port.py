@@ -122,10 +122,6 @@ _SNAKE_CLASS_MODULES = ("kerastorch.initializers", "kerastorch.constraints")
 _HINTS = {
     "keras.backend": "Keras's backend functions (K.mean, K.sum, ...): use torch's on tensors",
     "keras.ops": "use torch's functions on tensors (keras.ops.mean -> torch.mean)",
-    "keras.utils.to_categorical": (
-        "np.eye(num_classes)[labels], or keep integer labels with "
-        "loss='sparse_categorical_crossentropy'"
-    ),
     "keras.preprocessing.text": (
         "Keras 3 removed it too: build a word -> id dict, then kerastorch.utils.pad_sequences"
     ),

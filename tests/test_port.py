@@ -165,32 +165,32 @@ def test_unsupported_names_keep_their_import_next_to_kerastorchs():
     source = textwrap.dedent(
         """\
         from keras.layers import LSTM, MultiHeadAttention, Dense
-        from keras.utils import to_categorical
+        from keras.utils import plot_model
 
         att = MultiHeadAttention(num_heads=2, key_dim=4)
-        y = to_categorical(labels)
+        y = plot_model(model)
         """
     )
     result = port_source(source, "model.py")
     assert result.text.splitlines()[:3] == [
         "from kerastorch.layers import LSTM, Dense",
         "from keras.layers import MultiHeadAttention",
-        "from keras.utils import to_categorical",
+        "from keras.utils import plot_model",
     ]
     assert result.findings == [
         Finding(1, "keras.layers.MultiHeadAttention", "unsupported"),
         Finding(
             2,
-            "keras.utils.to_categorical",
+            "keras.utils.plot_model",
             "unsupported",
-            port._HINTS["keras.utils.to_categorical"],
+            port._HINTS["keras.utils.plot_model"],
         ),
         Finding(4, "keras.layers.MultiHeadAttention", "unsupported"),
         Finding(
             5,
-            "keras.utils.to_categorical",
+            "keras.utils.plot_model",
             "unsupported",
-            port._HINTS["keras.utils.to_categorical"],
+            port._HINTS["keras.utils.plot_model"],
         ),
     ]
 
