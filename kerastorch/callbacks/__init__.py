@@ -1,5 +1,5 @@
 """Callbacks with Keras's hook names: History, the progress bar, the base class, and Keras's
-built-in callbacks (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, ...)."""
+built-in callbacks (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard, ...)."""
 
 from kerastorch.callbacks.backup_and_restore import BackupAndRestore
 from kerastorch.callbacks.base import Callback, CallbackList
@@ -11,6 +11,7 @@ from kerastorch.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kerastorch.callbacks.model_checkpoint import ModelCheckpoint
 from kerastorch.callbacks.progress import ProgbarLogger
 from kerastorch.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kerastorch.callbacks.tensorboard import TensorBoard
 from kerastorch.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
