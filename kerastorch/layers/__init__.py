@@ -15,6 +15,7 @@ from kerastorch.layers.pooling import (
     MaxPool1D,
     MaxPooling1D,
 )
+from kerastorch.layers.preprocessing import Normalization
 from kerastorch.layers.recurrent import GRU, LSTM, SimpleRNN
 from kerastorch.layers.regularization import GaussianDropout, GaussianNoise, SpatialDropout1D
 from kerastorch.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -49,6 +50,7 @@ __all__ = [
     "Masking",
     "MaxPool1D",
     "MaxPooling1D",
+    "Normalization",
     "PReLU",
     "Permute",
     "ReLU",

@@ -183,6 +183,7 @@ for _spec in (
         ignore=("renorm_clipping", "renorm_momentum"),
     ),
     KerasLayer("LayerNormalization", weight_names=("gamma", "beta")),
+    KerasLayer("Normalization", weight_names=("mean", "variance", "count")),
     KerasLayer("ReLU"),
     KerasLayer("LeakyReLU"),
     KerasLayer("ELU"),
