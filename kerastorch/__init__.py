@@ -12,7 +12,9 @@ Example:
 
 from kerastorch import (
     activations,
+    backend,
     callbacks,
+    constraints,
     distribute,
     export,
     initializers,
@@ -22,7 +24,9 @@ from kerastorch import (
     mixed_precision,
     models,
     optimizers,
+    regularizers,
     saving,
+    schedules,
     utils,
 )
 from kerastorch.layers import Input
@@ -36,7 +40,9 @@ __all__ = [
     "Sequential",
     "__version__",
     "activations",
+    "backend",
     "callbacks",
+    "constraints",
     "distribute",
     "export",
     "initializers",
@@ -46,6 +52,8 @@ __all__ = [
     "mixed_precision",
     "models",
     "optimizers",
+    "regularizers",
     "saving",
+    "schedules",
     "utils",
 ]

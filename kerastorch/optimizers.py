@@ -56,6 +56,7 @@ __all__ = [
     "RMSprop",
     "deserialize",
     "get",
+    "schedules",  # kerastorch.optimizers.schedules.ExponentialDecay, as Keras spells it
     "serialize",
 ]
 

@@ -77,6 +77,11 @@ def unique_name(prefix: str) -> str:
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
+def reset_name_counts() -> None:
+    """Start the automatic names again (``keras.backend.clear_session``)."""
+    _NAME_COUNTS.clear()
+
+
 def to_shape(shape: Any, what: str = "shape") -> Shape:
     """Normalize an int / sequence / ``torch.Size`` into a tuple of ints and ``None``."""
     if isinstance(shape, int):

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 import kerastorch as keras
 from kerastorch import layers
-from tensorflow.keras import backend as K
+from kerastorch import backend as K
 
 tf.random.set_seed(0)
 

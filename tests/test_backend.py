@@ -1,0 +1,49 @@
+"""kerastorch.backend (clear_session, epsilon, floatx) and the top-level namespaces a Keras script
+reaches through ``import kerastorch as keras``."""
+
+import subprocess
+import sys
+
+import torch
+
+import kerastorch
+from kerastorch import Sequential, backend, mixed_precision
+from kerastorch.layers import Dense
+
+
+def test_clear_session_restarts_names_and_the_dtype_policy_like_keras(keras):
+    Sequential([Dense(1)])
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    backend.clear_session()
+    keras.backend.clear_session()
+    assert Sequential().name == keras.Sequential().name == "sequential"
+    assert Sequential().name == keras.Sequential().name == "sequential_1"
+    assert mixed_precision.global_policy().name == "float32"
+
+
+def test_constants_match_keras(keras):
+    assert backend.epsilon() == keras.backend.epsilon() == 1e-7
+    assert backend.floatx() == keras.backend.floatx() == "float32"
+    assert backend.backend() == keras.backend.backend() == "torch"
+
+
+def test_keras_namespaces_are_attributes_of_a_fresh_import():
+    # In a fresh interpreter: nothing else has imported the submodules yet.
+    code = (
+        "import kerastorch as keras\n"
+        "print(keras.regularizers.l2(0.01).l2, keras.constraints.MaxNorm(2).max_value,\n"
+        "      keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)(10),\n"
+        "      keras.backend.epsilon(), keras.utils.to_categorical([1]).tolist())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0.01", "2", "0.05", "1e-07", "[[0.0,", "1.0]]"]
+
+
+def test_epsilon_is_what_kerastorch_losses_clip_with():
+    # Keras clips probabilities to [epsilon, 1 - epsilon] in crossentropy.
+    loss = kerastorch.losses.binary_crossentropy(torch.ones(1, 1), torch.zeros(1, 1))
+    expected = -torch.log(torch.tensor(backend.epsilon(), dtype=torch.float32))
+    torch.testing.assert_close(loss, expected.reshape(1), atol=1e-4, rtol=1e-4)
