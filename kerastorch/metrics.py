@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,7 +38,25 @@ import torch
 
 from kerastorch import losses as losses_module
 from kerastorch.errors import did_you_mean
-from kerastorch.losses import is_binary_or_sparse_categorical, squeeze_or_expand_to_same_rank
+from kerastorch.losses import (  # the loss functions keras.metrics re-exports, too
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    is_binary_or_sparse_categorical,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+    squeeze_or_expand_to_same_rank,
+)
 from kerastorch.registry import Registry
 
 __all__ = [
@@ -66,6 +85,7 @@ __all__ = [
     "Metric",
     "Poisson",
     "Precision",
+    "R2Score",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
@@ -78,12 +98,27 @@ __all__ = [
     "TruePositives",
     "accuracy",
     "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_hinge",
     "confusion_counts",
     "cosine_similarity",
     "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
     "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
     "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
     "top_k_categorical_accuracy",
 ]
 
@@ -1843,6 +1878,126 @@ _ACCURACY_CLASSES: dict[str, type[MeanMetricWrapper]] = {
 }
 
 
+_R2_AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
+
+
+class R2Score(Metric):
+    """Coefficient of determination ``1 - SS_res / SS_tot`` per output over all batches seen, as
+    Keras's (also its adjusted form with ``num_regressors``).
+
+    Inputs are ``(samples, outputs)`` (``(samples,)`` targets are matched to ``(samples, 1)``
+    predictions). An output whose targets are constant scores 0.
+
+    Args:
+        class_aggregation: ``"uniform_average"`` (mean over outputs),
+            ``"variance_weighted_average"`` (weighted by each output's target variance) or
+            ``None`` (one score per output).
+        num_regressors: Number of independent variables for the adjusted R2 (0: plain R2). As in
+            Keras, the sample count it uses is the number of target values (samples x outputs).
+        name: The metric's name.
+        dtype: The state's dtype.
+
+    Example:
+        >>> m = R2Score()
+        >>> m.update_state(torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[1.0], [2.0], [4.0]]))
+        >>> m.result()
+        tensor(0.5000)
+    """
+
+    direction = "up"
+
+    def __init__(
+        self,
+        class_aggregation: str | None = "uniform_average",
+        num_regressors: int = 0,
+        name: str = "r2_score",
+        dtype: torch.dtype | str | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        if class_aggregation not in _R2_AGGREGATIONS:
+            raise ValueError(
+                f"R2Score: expected class_aggregation to be one of {_R2_AGGREGATIONS}, received "
+                f"class_aggregation={class_aggregation!r}."
+            )
+        if (
+            isinstance(num_regressors, bool)
+            or not isinstance(num_regressors, int)
+            or (num_regressors < 0)
+        ):
+            raise ValueError(
+                f"R2Score: expected num_regressors to be an integer >= 0, received "
+                f"num_regressors={num_regressors!r}."
+            )
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        self.add_state("num_samples")
+        self._built = False
+
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Accumulate per output: the weighted sums of targets, of squared targets and of squared
+        errors, and the weights."""
+        y_pred = _detached(y_pred).to(self.dtype)
+        y_true = _detached(y_true, y_pred.device).to(self.dtype)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if y_pred.dim() != 2 or y_true.dim() != 2:
+            raise ValueError(
+                "R2Score expects 2-D inputs of shape (samples, outputs), received y_true of shape "
+                f"{tuple(y_true.shape)} and y_pred of shape {tuple(y_pred.shape)}."
+            )
+        if not self._built:
+            for state in ("sum", "squared_sum", "residual", "count"):
+                self.add_state(state, (y_pred.shape[-1],))
+            self._built = True
+        self._move_state(y_pred.device)
+        weight = torch.ones((), dtype=self.dtype, device=y_pred.device)
+        if sample_weight is not None:
+            weight = _detached(sample_weight, y_pred.device).to(self.dtype)
+            if weight.dim() == 1:
+                weight = weight[:, None]
+        weight = weight.expand_as(y_true)
+        self.sum = self.sum + (y_true * weight).sum(dim=0)
+        self.squared_sum = self.squared_sum + (y_true * y_true * weight).sum(dim=0)
+        self.residual = self.residual + ((y_true - y_pred).square() * weight).sum(dim=0)
+        self.count = self.count + weight.sum(dim=0)
+        self.num_samples = self.num_samples + y_true.numel()
+
+    def result(self) -> torch.Tensor:
+        """The score: 0-d, or one per output with ``class_aggregation=None``."""
+        if not self._built:
+            return torch.zeros((), dtype=self.dtype)
+        mean = self.sum / self.count
+        total = self.squared_sum - self.sum * mean
+        raw = 1 - self.residual / total
+        raw = torch.where(torch.isinf(raw), 0.0, raw)
+        if self.class_aggregation == "uniform_average":
+            score = raw.mean()
+        elif self.class_aggregation == "variance_weighted_average":
+            score = (total * raw).sum() / total.sum()
+        else:
+            score = raw
+        if self.num_regressors:
+            n, p = float(self.num_samples), float(self.num_regressors)
+            if p >= n - 1:
+                what = "more predictors than datapoints" if p > n - 1 else "division by zero"
+                warnings.warn(
+                    f"R2Score: {what} in the adjusted R2 score; falling back to the standard "
+                    "R2 score.",
+                    stacklevel=2,
+                )
+            else:
+                score = 1 - (1 - score) * (n - 1) / (n - p - 1)
+        return score
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }
+
+
 def _accuracy_kind(
     y_true_shape: tuple[int | None, ...], y_pred_shape: tuple[int | None, ...]
 ) -> str:
@@ -1945,6 +2100,7 @@ for _cls, _names in (
     (Recall, ("recall",)),
     (AUC, ("auc",)),
     (F1Score, ("f1_score",)),
+    (R2Score, ("r2_score",)),
     (FBetaScore, ("f_beta_score",)),
     (TruePositives, ("true_positives",)),
     (FalsePositives, ("false_positives",)),

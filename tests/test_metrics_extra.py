@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from kerastorch import Input, Sequential, metrics
+from kerastorch import Input, Sequential, metrics, optimizers
 from kerastorch.layers import Dense
 from tests.helpers import assert_close
 
@@ -277,3 +277,62 @@ def test_fit_history_with_metric_strings_matches_keras(keras):
     assert sorted(ours) == sorted(theirs)
     for key in theirs:
         assert_close(ours[key], np.asarray(theirs[key], np.float64), atol=1e-5)
+
+
+# -- R2Score ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"class_aggregation": "variance_weighted_average"},
+        {"class_aggregation": None},
+        {"num_regressors": 2},
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_r2_score_streams_like_keras(keras, kwargs, weighted):
+    ours, theirs = metrics.R2Score(**kwargs), keras.metrics.R2Score(**kwargs)
+    rng = np.random.default_rng(3)
+    for _ in range(2):  # the second pass checks reset_state
+        for n in BATCH_SIZES:
+            y = _t(rng.normal(size=(n, 3)))
+            p = y + _t(rng.normal(scale=0.5, size=(n, 3)))
+            sw = _t(rng.uniform(0, 2, size=n)) if weighted else None
+            theirs.update_state(y, p, sample_weight=sw)
+            ours.update_state(y, p, sample_weight=sw)
+            expected = np.asarray(theirs.result().detach().cpu(), np.float64)
+            assert_close(ours.result(), expected, atol=1e-5, rtol=1e-5)
+        ours.reset_state()
+        theirs.reset_state()
+
+
+def test_r2_score_and_metric_functions_in_fit_match_keras(keras):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]]) + 0.1).astype("float32")
+    reference = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model = Sequential([Input((3,)), Dense(1)])
+    model.set_weights(reference.get_weights())
+    args = {"epochs": 2, "batch_size": 8, "shuffle": False, "verbose": 0}
+    # keras.metrics re-exports the loss functions: a function metric logs under its name.
+    for m, opt, module in (
+        (reference, keras.optimizers.SGD(0.05), keras.metrics),
+        (model, optimizers.SGD(0.05), metrics),
+    ):
+        m.compile(optimizer=opt, loss="mse", metrics=["r2_score", module.mean_absolute_error])
+    expected = reference.fit(x, y, validation_split=0.25, **args).history
+    actual = model.fit(x, y, validation_split=0.25, **args).history
+    assert sorted(actual) == sorted(expected)
+    for key in expected:
+        assert_close(actual[key], expected[key], atol=1e-5)
+
+
+def test_r2_score_arguments_are_checked():
+    with pytest.raises(ValueError, match="class_aggregation to be one of"):
+        metrics.R2Score(class_aggregation="mean")
+    with pytest.raises(ValueError, match="num_regressors to be an integer >= 0"):
+        metrics.R2Score(num_regressors=-1)
+    with pytest.raises(ValueError, match=r"expects 2-D inputs .* y_true of shape \(2, 1, 1\)"):
+        metrics.R2Score().update_state(torch.zeros(2, 1, 1), torch.zeros(2, 1, 1))
