@@ -663,8 +663,16 @@ def test_conv_pool_lstm_classifier_matches_keras(keras):
 
 
 def test_layers_are_exported_the_keras_way():
-    from kerastorch.layers import AvgPool1D, Convolution1D, MaxPool1D
+    from kerastorch.layers import (
+        AvgPool1D,
+        Convolution1D,
+        GlobalAvgPool1D,
+        GlobalMaxPool1D,
+        GlobalMaxPooling1D,
+        MaxPool1D,
+    )
 
     assert Convolution1D is Conv1D and MaxPool1D is MaxPooling1D and AvgPool1D is AveragePooling1D
+    assert GlobalAvgPool1D is GlobalAveragePooling1D and GlobalMaxPool1D is GlobalMaxPooling1D
     assert isinstance(ELU(), Layer) and isinstance(ReLU(), Layer)
     assert GlobalAveragePooling1D and LSTM  # untouched neighbours still import

@@ -203,3 +203,33 @@ def test_layer_names_are_numbered_within_the_model():
     # Identical models have identical, readable state_dict keys (unlike Keras 3's).
     assert list(build().state_dict()) == list(model.state_dict())
     assert list(model.state_dict())[3] == "lstm.lstm.bias_hh_l0"
+
+
+def test_clone_model_like_keras(keras):
+    from kerastorch.models import clone_model
+
+    model = Sequential([Input((None, 3)), LSTM(4, return_sequences=True), Dropout(0.2), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    reference = keras.Sequential(
+        [
+            keras.Input((None, 3)),
+            keras.layers.LSTM(4, return_sequences=True),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(1),
+        ]
+    )
+    twin, keras_twin = clone_model(model), keras.models.clone_model(reference)
+    assert twin.name == model.name and keras_twin.name == reference.name
+    assert twin.count_params() == keras_twin.count_params() == model.count_params()
+    assert [type(layer).__name__ for layer in twin.layers] == [
+        type(layer).__name__ for layer in keras_twin.layers
+    ]
+    assert twin.layers[1].rate == 0.2 and twin.compiled is None  # config kept, not compiled
+    assert not np.allclose(twin.get_weights()[0], model.get_weights()[0])  # fresh weights
+    twin.set_weights(model.get_weights())
+    x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
+    assert_close(twin.predict(x, verbose=0), model.predict(x, verbose=0), atol=0)
+    shared = clone_model(model, clone_function=lambda layer: layer)
+    assert shared.layers[0] is model.layers[0]
+    with pytest.raises(NotImplementedError, match="input_tensors belong to Keras's functional API"):
+        clone_model(model, input_tensors=[x])

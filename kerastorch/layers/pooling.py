@@ -25,6 +25,8 @@ __all__ = [
     "AveragePooling1D",
     "AvgPool1D",
     "GlobalAveragePooling1D",
+    "GlobalAvgPool1D",
+    "GlobalMaxPool1D",
     "GlobalMaxPooling1D",
     "MaxPool1D",
     "MaxPooling1D",
@@ -314,3 +316,9 @@ MaxPool1D = MaxPooling1D
 
 AvgPool1D = AveragePooling1D
 """Keras's alias of :class:`AveragePooling1D`."""
+
+GlobalAvgPool1D = GlobalAveragePooling1D
+"""Keras's alias of :class:`GlobalAveragePooling1D`."""
+
+GlobalMaxPool1D = GlobalMaxPooling1D
+"""Keras's alias of :class:`GlobalMaxPooling1D`."""
