@@ -215,3 +215,87 @@ def test_lstm_dropout_mask_is_shared_across_timesteps():
     mask = lstm.input_dropout_mask(x, training=True)
     assert mask.shape == (2, 1, 40)
     assert set(mask.unique().tolist()) <= {0.0, 2.0}
+
+
+# -- small layers: time-axis reshaping, identity-like and normalizing ----------------------------
+
+
+SMALL_LAYERS = [
+    ("ZeroPadding1D", {}),
+    ("ZeroPadding1D", {"padding": (1, 3)}),
+    ("ZeroPadding1D", {"padding": 2, "data_format": "channels_first"}),
+    ("Cropping1D", {}),
+    ("Cropping1D", {"cropping": (0, 2)}),
+    ("UpSampling1D", {}),
+    ("UpSampling1D", {"size": 3}),
+    ("Identity", {}),
+    ("Rescaling", {"scale": 0.5, "offset": -1.0}),
+    ("Rescaling", {"scale": [1.0, 2.0, 3.0]}),
+    ("UnitNormalization", {}),
+    ("UnitNormalization", {"axis": [1, 2]}),
+    ("ActivityRegularization", {"l1": 0.01, "l2": 0.02}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), SMALL_LAYERS)
+def test_small_layers_match_keras_and_load_from_keras_files(keras, tmp_path, name, kwargs):
+    import kerastorch
+    from kerastorch.models import load_model
+
+    x = np.random.default_rng(0).normal(size=(4, 6, 3)).astype("float32")
+    x[0, 2] = 0.0  # a zero step: UnitNormalization's epsilon
+    model, keras_model = compare_models(
+        keras,
+        [keras_layer(kerastorch, name, **kwargs), LSTM(2)],
+        [keras_layer(keras, name, **kwargs), keras.layers.LSTM(2)],
+        (6, 3),
+        x,
+    )
+    assert model.layers[0].compute_output_shape((None, 6, 3)) == tuple(
+        keras_model.layers[0].compute_output_shape((None, 6, 3))
+    )
+    keras_model.save(tmp_path / "small.keras")
+    assert_close(
+        load_model(tmp_path / "small.keras").predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    model.save(tmp_path / "back.keras")
+    assert_close(
+        keras.models.load_model(tmp_path / "back.keras").predict(x, verbose=0),
+        model.predict(x, verbose=0),
+    )
+
+
+def test_activity_regularization_in_fit_matches_keras(keras):
+    import kerastorch
+
+    x = np.random.default_rng(1).normal(size=(16, 5, 3)).astype("float32")
+    y = np.random.default_rng(2).normal(size=(16, 1)).astype("float32")
+    model, keras_model = compare_models(
+        keras,
+        [LSTM(4), kerastorch.layers.ActivityRegularization(l1=0.01, l2=0.1), Dense(1)],
+        [
+            keras.layers.LSTM(4),
+            keras.layers.ActivityRegularization(0.01, 0.1),
+            keras.layers.Dense(1),
+        ],
+        (5, 3),
+        x,
+    )
+    model.compile(optimizer=kerastorch.optimizers.SGD(0.1), loss="mse")
+    keras_model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    args = {"epochs": 2, "batch_size": 4, "shuffle": False, "verbose": 0}
+    expected = keras_model.fit(x, y, **args).history["loss"]
+    assert_close(model.fit(x, y, **args).history["loss"], expected, atol=1e-5)
+
+
+def test_small_layers_name_bad_arguments():
+    from kerastorch.layers import Cropping1D, Rescaling, ZeroPadding1D
+
+    with pytest.raises(ValueError, match=r"padding to be an integer >= 0 or a pair"):
+        ZeroPadding1D((1, 2, 3))
+    with pytest.raises(
+        ValueError, match=r"removes 4 steps \(cropping=\(2, 2\)\) from inputs of only 3"
+    ):
+        Sequential([Input((3, 2)), Cropping1D(2)])
+    with pytest.raises(TypeError, match="expected scale to be a number or numbers"):
+        Rescaling("half")

@@ -3,10 +3,14 @@
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerastorch.layers.base import Layer
 from kerastorch.layers.convolutional import Conv1D, Convolution1D
-from kerastorch.layers.core import Activation, Dense, Dropout, Input, InputLayer, Lambda
+from kerastorch.layers.core import Activation, Dense, Dropout, Identity, Input, InputLayer, Lambda
 from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.masking import Masking, lengths_to_mask, mask_to_lengths
-from kerastorch.layers.normalization import BatchNormalization, LayerNormalization
+from kerastorch.layers.normalization import (
+    BatchNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from kerastorch.layers.pooling import (
     AveragePooling1D,
     AvgPool1D,
@@ -17,10 +21,23 @@ from kerastorch.layers.pooling import (
     MaxPool1D,
     MaxPooling1D,
 )
-from kerastorch.layers.preprocessing import Normalization
+from kerastorch.layers.preprocessing import Normalization, Rescaling
 from kerastorch.layers.recurrent import GRU, LSTM, SimpleRNN
-from kerastorch.layers.regularization import GaussianDropout, GaussianNoise, SpatialDropout1D
-from kerastorch.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerastorch.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+)
+from kerastorch.layers.reshaping import (
+    Cropping1D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    ZeroPadding1D,
+)
 from kerastorch.layers.time_distributed import TimeDistributed
 from kerastorch.layers.wrappers import Bidirectional
 
@@ -29,12 +46,14 @@ __all__ = [
     "GRU",
     "LSTM",
     "Activation",
+    "ActivityRegularization",
     "AveragePooling1D",
     "AvgPool1D",
     "BatchNormalization",
     "Bidirectional",
     "Conv1D",
     "Convolution1D",
+    "Cropping1D",
     "Dense",
     "Dropout",
     "Embedding",
@@ -45,6 +64,7 @@ __all__ = [
     "GlobalAvgPool1D",
     "GlobalMaxPool1D",
     "GlobalMaxPooling1D",
+    "Identity",
     "Input",
     "InputLayer",
     "Lambda",
@@ -59,11 +79,15 @@ __all__ = [
     "Permute",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
     "SimpleRNN",
     "Softmax",
     "SpatialDropout1D",
     "TimeDistributed",
+    "UnitNormalization",
+    "UpSampling1D",
+    "ZeroPadding1D",
     "lengths_to_mask",
     "mask_to_lengths",
 ]

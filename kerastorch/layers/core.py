@@ -21,7 +21,7 @@ from kerastorch.layers.base import (
     trace_output_shape,
 )
 
-__all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "Lambda"]
+__all__ = ["Activation", "Dense", "Dropout", "Identity", "Input", "InputLayer", "Lambda"]
 
 ActivationArg = str | Callable[[torch.Tensor], torch.Tensor] | None
 InitializerArg = str | Callable[..., torch.Tensor] | dict[str, Any]
@@ -188,6 +188,20 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             **{k: initializer_config(v) for k, v in self.initializer_args.items()},
         }
+
+
+class Identity(Layer):
+    """Returns its input unchanged (and passes its mask on): a placeholder layer, as Keras's.
+
+    Example:
+        >>> Identity()(torch.ones(1, 2))
+        tensor([[1., 1.]])
+    """
+
+    supports_masking = True
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        return inputs
 
 
 class Activation(Layer):

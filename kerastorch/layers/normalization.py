@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNormalization, LayerNormalization.
+"""Normalization layers: BatchNormalization, LayerNormalization, UnitNormalization.
 
 NOTE [batch normalization statistics]
     Keras's BatchNormalization is computed here rather than by ``nn.BatchNorm1d``, because the
@@ -31,7 +31,7 @@ from kerastorch import initializers
 from kerastorch.layers.base import Layer, Shape
 from kerastorch.layers.core import InitializerArg, initializer_config
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "UnitNormalization"]
 
 # Keras's backend.epsilon(): guards the masked moments against an all-masked batch.
 _FUZZ = 1e-7
@@ -403,6 +403,39 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             **{k: initializer_config(v) for k, v in self.initializer_args.items()},
         }
+
+
+class UnitNormalization(Layer):
+    """Scales each input to unit L2 norm along ``axis``: ``x / max(||x||, 1e-7)``, as Keras's.
+
+    Args:
+        axis: The axis or axes the norm is taken over (the last one by default).
+
+    Example:
+        >>> UnitNormalization()(torch.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis: int | Sequence[int] = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        axes = [axis] if isinstance(axis, int) else list(axis)
+        if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+            raise TypeError(
+                f"{self.describe()}: expected axis to be an integer or a list of integers, "
+                f"received axis={axis!r}."
+            )
+        self.axis = axis if isinstance(axis, int) else axes
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        squares = inputs.square().sum(dim=axes, keepdim=True)
+        # Keras: x * min(rsqrt(sum of squares), 1 / epsilon)
+        return inputs * torch.rsqrt(squares).clamp(max=1.0 / _FUZZ)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
 
 
 def _scale_and_offset_names(layer: BatchNormalization | LayerNormalization) -> list[str]:

@@ -1,4 +1,4 @@
-"""Preprocessing layers: statistics learned from data with ``adapt``, then applied in the model."""
+"""Preprocessing layers: Normalization (statistics learned from data with ``adapt``), Rescaling."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 from kerastorch.layers.base import Layer, Shape
 from kerastorch.training.data.base import check_finite, to_tensor
 
-__all__ = ["Normalization"]
+__all__ = ["Normalization", "Rescaling"]
 
 # Keras's backend.epsilon(): the smallest standard deviation divided by.
 _EPSILON = 1e-7
@@ -246,6 +246,44 @@ class Normalization(Layer):
                 None if self.input_variance is None else np.asarray(self.input_variance).tolist()
             ),
         }
+
+
+class Rescaling(Layer):
+    """``x * scale + offset``, as Keras's ``Rescaling`` (e.g. ``scale=1 / 255``).
+
+    Args:
+        scale: A number, or values broadcast over the last axes.
+        offset: A number, or values broadcast over the last axes.
+
+    Example:
+        >>> Rescaling(scale=0.5, offset=1.0)(torch.tensor([[2.0, 4.0]]))
+        tensor([[2., 3.]])
+    """
+
+    supports_masking = True
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scale, self.offset = scale, offset
+        for arg, value in (("scale", scale), ("offset", offset)):
+            values = np.asarray(value)
+            if not np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_:
+                raise TypeError(
+                    f"{self.describe()}: expected {arg} to be a number or numbers, received "
+                    f"{arg}={value!r}."
+                )
+            self.register_buffer(
+                f"_{arg}", torch.as_tensor(values, dtype=torch.float32), persistent=False
+            )
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        return inputs * self._scale + self._offset
+
+    def get_config(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            return np.asarray(value).tolist()
+
+        return {**super().get_config(), "scale": plain(self.scale), "offset": plain(self.offset)}
 
 
 def _chain(first: Any, rest: Iterable[Any]) -> Iterable[Any]:

@@ -1,6 +1,7 @@
-"""Noise layers active in training only: SpatialDropout1D, GaussianNoise, GaussianDropout.
+"""Regularization layers. ActivityRegularization adds a penalty on its input to the loss; the
+noise layers, active in training only: SpatialDropout1D, GaussianNoise, GaussianDropout.
 
-All three are the identity in inference (``evaluate``, ``predict``, a model in eval mode) and
+The noise layers are the identity in inference (``evaluate``, ``predict``, a model in eval mode) and
 pass a mask on unchanged. ``seed`` is accepted for Keras compatibility but unused: seed torch's
 generator instead (``kerastorch.utils.set_random_seed``).
 """
@@ -15,7 +16,40 @@ import torch
 from kerastorch.layers.base import Layer, Shape, check_rate
 from kerastorch.layers.convolutional import check_3d
 
-__all__ = ["GaussianDropout", "GaussianNoise", "SpatialDropout1D"]
+__all__ = ["ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D"]
+
+
+class ActivityRegularization(Layer):
+    """Passes its input on and adds ``l1 * sum(|x|) + l2 * sum(x²)`` (divided by the batch
+    size, as Keras 3 does for activity penalties) to the training loss.
+
+    Args:
+        l1: The L1 factor.
+        l2: The L2 factor.
+
+    Example:
+        >>> layer = ActivityRegularization(l2=0.5)
+        >>> _ = layer(torch.tensor([[1.0, 2.0]]))
+        >>> layer.activity_loss
+        tensor(2.5000)
+    """
+
+    supports_masking = True
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
+        from kerastorch import regularizers
+
+        kwargs.pop("activity_regularizer", None)  # the layer's own, rebuilt from l1 and l2
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        return inputs
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config.pop("activity_regularizer", None)
+        return config
 
 
 class SpatialDropout1D(Layer):

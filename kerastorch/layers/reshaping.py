@@ -1,4 +1,5 @@
-"""Layers that change the shape of their input: Flatten, RepeatVector, Reshape, Permute."""
+"""Layers that change the shape of their input: Flatten, RepeatVector, Reshape, Permute, and the
+time-axis ones: ZeroPadding1D, Cropping1D, UpSampling1D."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from kerastorch.layers.base import Layer, Shape, check_positive_int
+from kerastorch.layers.convolutional import check_data_format
 
-__all__ = ["Flatten", "Permute", "RepeatVector", "Reshape"]
+__all__ = [
+    "Cropping1D",
+    "Flatten",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
+    "UpSampling1D",
+    "ZeroPadding1D",
+]
 
 
 class Flatten(Layer):
@@ -222,3 +233,135 @@ class Permute(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "dims": self.dims}
+
+
+def _pair(layer: str, arg: str, value: Any) -> tuple[int, int]:
+    """Keras's ``n`` or ``(left, right)``: two non-negative ints."""
+    pair = [value, value] if isinstance(value, int) else value
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in pair)
+    ):
+        raise ValueError(
+            f"{layer}: expected {arg} to be an integer >= 0 or a pair (left, right) of them, "
+            f"received {arg}={value!r}."
+        )
+    return int(pair[0]), int(pair[1])
+
+
+def _check_sequence_rank(layer: Layer, shape: Sequence[int | None]) -> None:
+    if len(shape) != 3:
+        raise ValueError(
+            f"{layer.describe()} expects inputs of shape (batch, steps, features), received "
+            f"input shape {tuple(shape)}."
+        )
+
+
+def _plus(size: int | None, extra: int) -> int | None:
+    return None if size is None else size + extra
+
+
+class ZeroPadding1D(Layer):
+    """Adds zero steps at the start and end of the time axis.
+
+    Args:
+        padding: Steps to add on both sides, or ``(left, right)``.
+        data_format: ``"channels_last"`` (``(batch, steps, features)``, the default) or
+            ``"channels_first"`` (``(batch, features, steps)``).
+
+    Example:
+        >>> ZeroPadding1D((1, 2))(torch.ones(1, 3, 2)).shape
+        torch.Size([1, 6, 2])
+    """
+
+    def __init__(
+        self, padding: int | tuple[int, int] = 1, data_format: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.padding = _pair(self.describe(), "padding", padding)
+        self.data_format = check_data_format(self.describe(), data_format)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _check_sequence_rank(self, input_shape)
+        shape = list(input_shape)
+        axis = 1 if self.data_format == "channels_last" else 2
+        shape[axis] = _plus(shape[axis], sum(self.padding))
+        return tuple(shape)
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        _check_sequence_rank(self, inputs.shape)
+        left, right = self.padding
+        if self.data_format == "channels_last":
+            return F.pad(inputs, (0, 0, left, right))
+        return F.pad(inputs, (left, right))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class Cropping1D(Layer):
+    """Removes steps from the start and end of the time axis: ``(batch, steps, features)`` ->
+    ``(batch, steps - left - right, features)``.
+
+    Args:
+        cropping: Steps to remove on both sides, or ``(left, right)``.
+
+    Example:
+        >>> Cropping1D((1, 2))(torch.ones(1, 5, 2)).shape
+        torch.Size([1, 2, 2])
+    """
+
+    def __init__(self, cropping: int | tuple[int, int] = (1, 1), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cropping = _pair(self.describe(), "cropping", cropping)
+
+    def _check_length(self, steps: int | None) -> None:
+        if steps is not None and steps <= sum(self.cropping):
+            raise ValueError(
+                f"{self.describe()} removes {sum(self.cropping)} steps (cropping={self.cropping})"
+                f" from inputs of only {steps} steps."
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _check_sequence_rank(self, input_shape)
+        self._check_length(input_shape[1])
+        return (input_shape[0], _plus(input_shape[1], -sum(self.cropping)), input_shape[2])
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        _check_sequence_rank(self, inputs.shape)
+        self._check_length(inputs.shape[1])
+        left, right = self.cropping
+        return inputs[:, left : inputs.shape[1] - right]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "cropping": self.cropping}
+
+
+class UpSampling1D(Layer):
+    """Repeats each step ``size`` times along the time axis: ``(batch, steps, features)`` ->
+    ``(batch, steps * size, features)``.
+
+    Args:
+        size: How many times each step is repeated.
+
+    Example:
+        >>> UpSampling1D(2)(torch.tensor([[[1.0], [2.0]]])).flatten().tolist()
+        [1.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, size: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size = check_positive_int(self.describe(), "size", size)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _check_sequence_rank(self, input_shape)
+        steps = input_shape[1]
+        return (input_shape[0], None if steps is None else steps * self.size, input_shape[2])
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, training=None):
+        _check_sequence_rank(self, inputs.shape)
+        return inputs.repeat_interleave(self.size, dim=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "size": self.size}
