@@ -47,3 +47,64 @@ def test_epsilon_is_what_kerastorch_losses_clip_with():
     loss = kerastorch.losses.binary_crossentropy(torch.ones(1, 1), torch.zeros(1, 1))
     expected = -torch.log(torch.tensor(backend.epsilon(), dtype=torch.float32))
     torch.testing.assert_close(loss, expected.reshape(1), atol=1e-4, rtol=1e-4)
+
+
+# Keras names that sequence-model scripts use most; each must exist in kerastorch under the same
+# path (a regression guard for the namespaces, checked through the port tool's resolver).
+COMMON_KERAS_NAMES = [
+    "keras.Sequential",
+    "keras.Input",
+    "keras.layers.LSTM",
+    "keras.layers.GRU",
+    "keras.layers.Bidirectional",
+    "keras.layers.Dense",
+    "keras.layers.Dropout",
+    "keras.layers.Embedding",
+    "keras.layers.Conv1D",
+    "keras.layers.GlobalAveragePooling1D",
+    "keras.layers.GlobalAvgPool1D",
+    "keras.layers.BatchNormalization",
+    "keras.layers.Normalization",
+    "keras.layers.TimeDistributed",
+    "keras.layers.RepeatVector",
+    "keras.layers.Masking",
+    "keras.layers.ZeroPadding1D",
+    "keras.models.load_model",
+    "keras.models.clone_model",
+    "keras.optimizers.Adam",
+    "keras.optimizers.schedules.ExponentialDecay",
+    "keras.losses.MeanSquaredError",
+    "keras.losses.Huber",
+    "keras.metrics.RootMeanSquaredError",
+    "keras.metrics.R2Score",
+    "keras.metrics.mean_absolute_error",
+    "keras.callbacks.EarlyStopping",
+    "keras.callbacks.ModelCheckpoint",
+    "keras.callbacks.ReduceLROnPlateau",
+    "keras.callbacks.TensorBoard",
+    "keras.regularizers.l2",
+    "keras.regularizers.L1L2",
+    "keras.constraints.MaxNorm",
+    "keras.initializers.GlorotUniform",
+    "keras.utils.to_categorical",
+    "keras.utils.pad_sequences",
+    "keras.utils.set_random_seed",
+    "keras.utils.timeseries_dataset_from_array",
+    "keras.utils.register_keras_serializable",
+    "keras.saving.register_keras_serializable",
+    "keras.backend.clear_session",
+    "keras.mixed_precision.set_global_policy",
+]
+
+
+def test_common_keras_names_exist_in_kerastorch():
+    from kerastorch.port import kerastorch_path
+
+    missing = [name for name in COMMON_KERAS_NAMES if kerastorch_path(name) is None]
+    assert missing == []
+    assert kerastorch_path("keras.utils.register_keras_serializable") == (
+        "kerastorch.utils.register_keras_serializable"
+    )
+    assert kerastorch.utils.register_keras_serializable is (
+        kerastorch.saving.register_keras_serializable
+    )

@@ -1,6 +1,14 @@
 """Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
 learning curves."""
 
+from kerastorch.saving import (  # keras.utils re-exports these from keras.saving
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.seed import set_random_seed
@@ -8,10 +16,16 @@ from kerastorch.utils.sequence import pad_sequences
 from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_from_array
 
 __all__ = [
+    "CustomObjectScope",
     "TimeseriesWindows",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
     "normalize",
     "pad_sequences",
     "plot_history",
+    "register_keras_serializable",
     "set_random_seed",
     "timeseries_dataset_from_array",
     "to_categorical",
