@@ -793,6 +793,16 @@ class Layer(nn.Module):
     def weights(self) -> list[torch.Tensor]:
         return self.keras_weights() if self.built else []
 
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        """The weights training updates (none when the layer is frozen), in Keras's order."""
+        return [w for w in self.weights if w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """The other weights (moving statistics, a frozen layer's), in Keras's order."""
+        return [w for w in self.weights if not w.requires_grad]
+
     def get_weights(self) -> list[np.ndarray]:
         """The weights as numpy arrays, exactly as Keras's ``layer.get_weights()`` lays them out."""
         return [w.detach().cpu().numpy().copy() for w in self.weights]

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from kerastorch.errors import did_you_mean
 from kerastorch.layers.base import Layer, snake_case, unique_name
 
 __all__ = ["Model"]
@@ -234,7 +235,46 @@ class Model(nn.Module):
             pad_value=pad_value,
         )
 
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ):
+        """One optimizer step on all of ``x``, as Keras 3's: the metrics are reset first, and the
+        returned loss (and metrics) are those of this batch before the step.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense, Input
+            >>> model = Sequential([Input((2,)), Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> loss = model.train_on_batch(np.ones((4, 2)), np.zeros((4, 1)))
+        """
+        from kerastorch.training.loop import train_on_batch
+
+        return train_on_batch(
+            self,
+            x,
+            y,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            return_dict=return_dict,
+        )
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ):
+        """Loss and metrics of all of ``x`` as one batch, in inference mode (metrics reset
+        first), as Keras 3's ``test_on_batch``."""
+        from kerastorch.training.loop import test_on_batch
+
+        return test_on_batch(self, x, y, sample_weight=sample_weight, return_dict=return_dict)
+
     def predict_on_batch(self, x: Any) -> np.ndarray:
+        """Outputs for all of ``x`` as one batch."""
         return self.predict(x, batch_size=len(x), verbose=0)
 
     def reset_metrics(self) -> None:
@@ -246,6 +286,45 @@ class Model(nn.Module):
     @property
     def weights(self) -> list[torch.Tensor]:
         return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        """The weights training updates, in Keras's layout and order (views of the parameters)."""
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """The other weights (frozen layers, moving statistics), in Keras's layout and order."""
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by position, as Keras's ``get_layer``.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> Sequential([Dense(2, name="head")]).get_layer("head").units
+            2
+        """
+        if (name is None) == (index is None):
+            raise ValueError(
+                "get_layer: give either name or index, e.g. model.get_layer('dense') or "
+                f"model.get_layer(index=0); received name={name!r}, index={index!r}."
+            )
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"get_layer: index {index} is out of range; model '{self.name}' has "
+                    f"{len(self.layers)} layer(s)."
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}."
+            f"{did_you_mean(name, [layer.name for layer in self.layers])}"
+        )
 
     def get_weights(self) -> list[np.ndarray]:
         """All weights as numpy arrays, in the layout and order of ``keras_model.get_weights()``."""

@@ -21,7 +21,7 @@ from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch
 from kerastorch.training.step import predict_step, test_step, train_step
-from kerastorch.utils.modes import eval_mode
+from kerastorch.utils.modes import eval_mode, train_mode
 
 
 def fit(
@@ -243,6 +243,63 @@ def evaluate(
         {"steps": eval_epochs.num_batches, "verbose": verbose},
     )
     logs = _run_evaluation(model, compiled, eval_epochs, placement, callback_list, run)
+    if return_dict:
+        return logs
+    values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
+    return values[0] if len(values) == 1 else values
+
+
+def train_on_batch(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    sample_weight: Any,
+    class_weight: dict[int, float] | None,
+    return_dict: bool,
+):
+    """One optimizer step on all of ``x``; the loss and metrics of that batch (computed before
+    the step), as Keras 3's ``train_on_batch``, which resets the metrics first."""
+    compiled = _require_compiled(model, "train_on_batch")
+    data, placement = _one_batch_data(model, x, y, sample_weight, "train_on_batch")
+    class_weight = data_module.check_class_weight(class_weight)
+    if class_weight is not None:
+        data.set_class_weight(class_weight)
+    compiled.bind_optimizer(model)
+    compiled.reset_metrics()
+    with train_mode(model):
+        train_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
+    return _batch_results(compiled, return_dict)
+
+
+def test_on_batch(model: Any, x: Any, y: Any, *, sample_weight: Any, return_dict: bool):
+    """The loss and metrics of all of ``x`` in one batch, as Keras 3's ``test_on_batch``."""
+    compiled = _require_compiled(model, "test_on_batch")
+    data, placement = _one_batch_data(model, x, y, sample_weight, "test_on_batch")
+    compiled.reset_metrics()
+    with eval_mode(model):
+        test_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
+    return _batch_results(compiled, return_dict)
+
+
+def _one_batch_data(model: Any, x: Any, y: Any, sample_weight: Any, caller: str):
+    if distribute.active_run() is not None:
+        raise NotImplementedError(
+            f"{caller} runs in one process; in a torch.distributed run use fit / evaluate."
+        )
+    data = data_module.adapt(x, y, sample_weight)
+    if not isinstance(data, (data_module.ArrayData, data_module.RaggedData)):
+        raise TypeError(
+            f"{caller} takes one batch of arrays, tensors or sequences, received "
+            f"{data.description}."
+        )
+    if y is None and not data.targets_in_data:
+        raise ValueError(f"{caller}(x, y): y is missing; the loss needs targets.")
+    return data, _prepare(model, data, len(data))
+
+
+def _batch_results(compiled: Any, return_dict: bool):
+    logs = compiled.results()
     if return_dict:
         return logs
     values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first

@@ -26,16 +26,39 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
         >>> net[1].training
         True
     """
+    with _mode(model, training=False):
+        yield
+
+
+@contextlib.contextmanager
+def train_mode(model: nn.Module) -> Iterator[None]:
+    """``model.train()`` inside the block; afterwards every submodule has its own mode again.
+
+    Example:
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Dropout(0.5)).eval()
+        >>> with train_mode(net):
+        ...     net[0].training
+        True
+        >>> net[0].training
+        False
+    """
+    with _mode(model, training=True):
+        yield
+
+
+@contextlib.contextmanager
+def _mode(model: nn.Module, training: bool) -> Iterator[None]:
     modes = {module: module.training for module in model.modules()}
-    if not any(modes.values()):
+    if all(mode == training for mode in modes.values()):
         yield
         return
-    model.eval()
+    model.train(training)
     try:
         yield
     finally:
-        for module, training in modes.items():
-            module.training = training
+        for module, mode in modes.items():
+            module.training = mode
         # Submodules made inside the block (a lazy build) take their parent's mode, as
         # model.train(mode) would give them. modules() lists parents before their children.
         for parent in model.modules():
