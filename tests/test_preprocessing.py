@@ -127,7 +127,7 @@ def test_keras_files_and_kt_round_trip(keras, tmp_path):
         ),
         (lambda: Normalization(axis=3).adapt(TABLE), ValueError, "axis=\\(3,\\) is out of range"),
         (lambda: Normalization().adapt([]), ValueError, "received no data"),
-        (lambda: Normalization().adapt(5), TypeError, "expects an array, a tensor or an iterable"),
+        (lambda: Normalization().adapt(5), TypeError, "must be an array, a tensor or an iterable of batches"),
         (
             lambda: Normalization().adapt(np.array([[1.0, np.nan]])),
             ValueError,
@@ -138,6 +138,14 @@ def test_keras_files_and_kt_round_trip(keras, tmp_path):
 def test_bad_input_is_named(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_a_nested_list_of_numbers_is_one_batch():
+    layer = Normalization()
+    layer.adapt([[1.0, 2.0], [3.0, 6.0]])  # Keras refuses it; it is one (2, 2) array
+    mean, variance, _ = layer.get_weights()
+    np.testing.assert_allclose(mean, [2.0, 4.0])
+    np.testing.assert_allclose(variance, [1.0, 4.0])
 
 
 def test_adapt_data_of_another_width_is_refused():

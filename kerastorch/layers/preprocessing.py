@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -190,18 +190,23 @@ class Normalization(Layer):
             self.mean.copy_(mean.reshape(self.mean.shape))
             self.variance.copy_((m2 / count).reshape(self.variance.shape))
 
-    def _batches(self, data: Any) -> Iterable[Any]:
+    def _batches(self, data: Any) -> Iterator[torch.Tensor]:
+        """The batches of ``data`` as float64 tensors (a nested list of numbers is one batch)."""
+        arg = f"{self.describe()}.adapt() data"
+        if isinstance(data, (list, tuple)) and not any(hasattr(item, "shape") for item in data):
+            data = np.asarray(data) if data else data
         if isinstance(data, (np.ndarray, torch.Tensor)):
-            return iter([data])
-        if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+            data = [data]
+        elif isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
             raise TypeError(
-                f"{self.describe()}.adapt() expects an array, a tensor or an iterable of batches "
-                f"(e.g. a list of arrays or a DataLoader), received {type(data).__name__}."
+                f"{arg} must be an array, a tensor or an iterable of batches (e.g. a list of "
+                f"arrays or a DataLoader), received {type(data).__name__}."
             )
-        return (batch[0] if isinstance(batch, (tuple, list)) else batch for batch in data)
+        for batch in data:
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch  # (x, y) pairs: x
+            yield to_tensor(x, arg).to(torch.float64).cpu()
 
-    def _checked(self, batch: Any) -> torch.Tensor:
-        tensor = to_tensor(batch, f"{self.describe()}.adapt() data").to(torch.float64)
+    def _checked(self, tensor: torch.Tensor) -> torch.Tensor:
         shape = tuple(tensor.shape)
         expected = self.build_input_shape
         if len(shape) != len(expected) or any(
@@ -212,7 +217,7 @@ class Normalization(Layer):
                 f"received a batch of shape {shape}."
             )
         check_finite(tensor, f"{self.describe()}.adapt() data")
-        return tensor.cpu()
+        return tensor
 
     # -- computing -------------------------------------------------------------------------------
 
