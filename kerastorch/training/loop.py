@@ -243,10 +243,7 @@ def evaluate(
         {"steps": eval_epochs.num_batches, "verbose": verbose},
     )
     logs = _run_evaluation(model, compiled, eval_epochs, placement, callback_list, run)
-    if return_dict:
-        return logs
-    values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
-    return values[0] if len(values) == 1 else values
+    return _returned_logs(logs, compiled, return_dict)
 
 
 def train_on_batch(
@@ -269,7 +266,7 @@ def train_on_batch(
     compiled.reset_metrics()
     with train_mode(model):
         train_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
-    return _batch_results(compiled, return_dict)
+    return _returned_logs(compiled.results(), compiled, return_dict)
 
 
 def test_on_batch(model: Any, x: Any, y: Any, *, sample_weight: Any, return_dict: bool):
@@ -279,7 +276,7 @@ def test_on_batch(model: Any, x: Any, y: Any, *, sample_weight: Any, return_dict
     compiled.reset_metrics()
     with eval_mode(model):
         test_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
-    return _batch_results(compiled, return_dict)
+    return _returned_logs(compiled.results(), compiled, return_dict)
 
 
 def _one_batch_data(model: Any, x: Any, y: Any, sample_weight: Any, caller: str):
@@ -298,8 +295,8 @@ def _one_batch_data(model: Any, x: Any, y: Any, sample_weight: Any, caller: str)
     return data, _prepare(model, data, len(data))
 
 
-def _batch_results(compiled: Any, return_dict: bool):
-    logs = compiled.results()
+def _returned_logs(logs: dict[str, Any], compiled: Any, return_dict: bool):
+    """What evaluate / *_on_batch return: the dict, or the loss alone, or [loss, *metrics]."""
     if return_dict:
         return logs
     values = [logs[name] for name in compiled.metrics_names()]  # Keras's order: loss first
