@@ -48,6 +48,7 @@ __all__ = [
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
     "CategoricalHinge",
     "CosineSimilarity",
     "Hinge",
@@ -66,6 +67,7 @@ __all__ = [
     "binary_crossentropy",
     "binary_focal_crossentropy",
     "categorical_crossentropy",
+    "categorical_focal_crossentropy",
     "categorical_hinge",
     "cosine_similarity",
     "get",
@@ -480,6 +482,53 @@ def categorical_crossentropy(
         output = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
         log_prob = torch.log(torch.clamp(output, EPSILON, 1.0 - EPSILON))
     return -torch.sum(y_true * log_prob, dim=axis)
+
+
+def categorical_focal_crossentropy(
+    y_true: TensorLike,
+    y_pred: TensorLike,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> torch.Tensor:
+    """Categorical crossentropy with each class's term scaled by ``alpha * (1 - p)^gamma``, which
+    down-weights the classes already predicted well (Keras's formula).
+
+    Args:
+        y_true: One-hot (or soft) targets, the shape of ``y_pred``.
+        y_pred: Probabilities (renormalized and clipped as in :func:`categorical_crossentropy`),
+            or logits with ``from_logits=True``.
+        alpha: The weighting factor.
+        gamma: The focusing exponent.
+        from_logits: Whether ``y_pred`` holds logits.
+        label_smoothing: Mix the targets with the uniform distribution.
+        axis: The class axis.
+
+    Example:
+        >>> y_true = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> y_pred = torch.tensor([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
+        >>> categorical_focal_crossentropy(y_true, y_pred)
+        tensor([2.6340e-04, 6.7591e-01])
+    """
+    if isinstance(axis, bool):
+        raise ValueError(f"Expected an integer axis. Received: axis={axis}.")
+    y_true, y_pred = _prepare(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "categorical_focal_crossentropy expected one-hot y_true of the shape of y_pred. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}."
+        )
+    if label_smoothing:
+        num_classes = y_true.shape[-1]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    if from_logits:
+        y_pred = torch.softmax(y_pred, dim=axis)
+    output = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
+    output = torch.clamp(output, EPSILON, 1.0 - EPSILON)
+    focal = alpha * torch.pow(1.0 - output, gamma) * (-y_true * torch.log(output))
+    return torch.sum(focal, dim=axis)
 
 
 def _sparse_categorical_crossentropy(
@@ -1073,6 +1122,52 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         self.gamma = gamma
 
 
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Categorical focal crossentropy (:func:`categorical_focal_crossentropy`), reduced over the
+    batch, for imbalanced classes.
+
+    Args:
+        alpha: The weighting factor.
+        gamma: The focusing exponent (0: ``alpha`` times the categorical crossentropy).
+        from_logits: Whether predictions are logits.
+        label_smoothing: Mix targets with the uniform distribution.
+        axis: The class axis.
+        reduction: See :class:`Loss`.
+        name: The loss's name.
+
+    Example:
+        >>> loss = CategoricalFocalCrossentropy()
+        >>> loss(torch.tensor([[0.0, 1.0]]), torch.tensor([[0.5, 0.5]]))
+        tensor(0.0433)
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_focal_crossentropy",
+    ) -> None:
+        super().__init__(
+            categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.alpha = alpha
+        self.gamma = gamma
+
+
 class CategoricalCrossentropy(LossFunctionWrapper):
     """Categorical crossentropy (:func:`categorical_crossentropy`) for one-hot targets.
 
@@ -1194,6 +1289,7 @@ for _cls, _names in (
     (BinaryCrossentropy, ("binary_crossentropy", "bce")),
     (BinaryFocalCrossentropy, ("binary_focal_crossentropy",)),
     (CategoricalCrossentropy, ("categorical_crossentropy",)),
+    (CategoricalFocalCrossentropy, ("categorical_focal_crossentropy",)),
     (SparseCategoricalCrossentropy, ("sparse_categorical_crossentropy",)),
     (KLDivergence, ("kl_divergence", "kld", "kullback_leibler_divergence")),
     (Poisson, ("poisson",)),

@@ -96,6 +96,13 @@ CASES = [
         "onehot_logits",
         {"from_logits": True, "label_smoothing": 0.2},
     ),
+    (losses.CategoricalFocalCrossentropy, "CategoricalFocalCrossentropy", "onehot", {}),
+    (
+        losses.CategoricalFocalCrossentropy,
+        "CategoricalFocalCrossentropy",
+        "onehot_logits",
+        {"from_logits": True, "alpha": 0.5, "gamma": 1.0, "label_smoothing": 0.1},
+    ),
 ]
 CASE_IDS = [f"{c[1]}-{c[2]}-{'-'.join(f'{k}={v}' for k, v in c[3].items())}" for c in CASES]
 
@@ -146,6 +153,7 @@ FUNCTIONS = [
     (losses.binary_crossentropy, "binary_crossentropy", "binary"),
     (losses.binary_focal_crossentropy, "binary_focal_crossentropy", "binary"),
     (losses.categorical_crossentropy, "categorical_crossentropy", "onehot"),
+    (losses.categorical_focal_crossentropy, "categorical_focal_crossentropy", "onehot"),
 ]
 
 
@@ -316,6 +324,7 @@ def test_loss_function_wrapper_with_user_function(keras):
         "huber", "log_cosh", "binary_crossentropy", "bce", "categorical_crossentropy", "kld",
         "kl_divergence", "poisson", "hinge", "squared_hinge", "categorical_hinge",
         "cosine_similarity", "binary_focal_crossentropy", "MeanSquaredError", "Huber",
+        "categorical_focal_crossentropy",
     ],
 )  # fmt: skip
 def test_get_by_name_matches_keras_compile(keras, name):
@@ -326,6 +335,7 @@ def test_get_by_name_matches_keras_compile(keras, name):
         "kld": "distribution", "kl_divergence": "distribution", "poisson": "positive",
         "msle": "positive", "hinge": "binary", "squared_hinge": "binary",
         "categorical_hinge": "onehot", "binary_focal_crossentropy": "binary",
+        "categorical_focal_crossentropy": "onehot",
     }.get(name, "regression")  # fmt: skip
     y, p = _data(kind, (N, C))
     loss = losses.get(name)
