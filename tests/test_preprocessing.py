@@ -127,7 +127,11 @@ def test_keras_files_and_kt_round_trip(keras, tmp_path):
         ),
         (lambda: Normalization(axis=3).adapt(TABLE), ValueError, "axis=\\(3,\\) is out of range"),
         (lambda: Normalization().adapt([]), ValueError, "received no data"),
-        (lambda: Normalization().adapt(5), TypeError, "must be an array, a tensor or an iterable of batches"),
+        (
+            lambda: Normalization().adapt(5),
+            TypeError,
+            "must be an array, a tensor or an iterable of batches",
+        ),
         (
             lambda: Normalization().adapt(np.array([[1.0, np.nan]])),
             ValueError,
