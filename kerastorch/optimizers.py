@@ -50,6 +50,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "Nadam",
     "NotBuiltError",
     "Optimizer",
@@ -1100,12 +1101,79 @@ class Nadam(Optimizer):
         torch._foreach_addcdiv_(params, m_hat, denominators, value=-group["lr"])
 
 
+class Lion(Optimizer):
+    """Lion (sign momentum), as Keras computes it.
+
+    ``param -= lr * sign(beta_1 * m + (1 - beta_1) * g)``, then
+    ``m = beta_2 * m + (1 - beta_2) * g``. Every step moves each weight by exactly ``lr``, so
+    Lion wants a learning rate 3-10x smaller than Adam's.
+
+    Args:
+        learning_rate: Learning rate (default 1e-3).
+        beta_1: Weight of the momentum in the update direction, in ``(0, 1]``.
+        beta_2: Decay of the momentum, in ``[0, 1)``.
+        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
+            ``params``; see :class:`Optimizer`.
+
+    Example:
+        >>> Lion(1e-4)
+        Lion(learning_rate=0.0001)
+    """
+
+    _hyper_names = ("beta_1", "beta_2")
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.99,
+        *,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        params: ParamsLike | None = None,
+        **kwargs: Any,
+    ) -> None:
+        beta_1 = self._check_number("beta_1", beta_1, 0.0, 1.0)
+        if beta_1 == 0.0:
+            raise ValueError(
+                "Lion: expected 0 < beta_1 <= 1 (with beta_1=0 it degenerates to SignSGD), "
+                "received beta_1=0."
+            )
+        hyper = {
+            "beta_1": beta_1,
+            "beta_2": self._check_number("beta_2", beta_2, 0.0, 1.0, high_open=True),
+        }
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            params=params,
+            hyper=hyper,
+            unknown=kwargs,
+        )
+
+    def _update(self, group, params, grads, t):
+        beta_1, beta_2 = group["beta_1"], group["beta_2"]
+        (m,) = self._slots(params, ("momentum",))
+        direction = torch._foreach_mul(m, beta_1)
+        torch._foreach_add_(direction, torch._foreach_mul(grads, 1.0 - beta_1))
+        torch._foreach_add_(params, torch._foreach_sign(direction), alpha=-float(group["lr"]))
+        torch._foreach_mul_(m, beta_2)
+        torch._foreach_add_(m, torch._foreach_mul(grads, 1.0 - beta_2))
+
+
 # -- registry, get, serialize ------------------------------------------------------------------
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 """Keras's optimizer names ("adam", "sgd", ...; case-insensitive) -> optimizer classes."""
 
-for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam):
+for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion):
     OPTIMIZERS.add(_cls.__name__.lower(), _cls)
 
 OptimizerArg = str | dict[str, Any] | Optimizer | torch.optim.Optimizer | type

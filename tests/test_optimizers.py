@@ -39,8 +39,11 @@ CASES = [
     ("Nadam", {"learning_rate": 0.05, "beta_2": 0.99, "weight_decay": 0.02}),
     ("AdamW", {}),
     ("AdamW", {"learning_rate": 0.1, "weight_decay": 0.1, "amsgrad": True}),
+    ("Lion", {}),
+    ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "weight_decay": 0.1}),
+    ("Lion", {"learning_rate": 0.01, "beta_1": 1.0, "clipnorm": 0.5}),
 ]
-NAMES = ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW"]
+NAMES = ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW", "Lion"]
 
 
 def make_problem(seed=1, steps=STEPS):
@@ -398,3 +401,11 @@ def test_float64_parameters_keep_their_dtype(name):
         opt.step()
     assert w.dtype == torch.float64 and bool((w < 1).all())
     assert all(buf.dtype == torch.float64 for buf in opt.state[w].values())
+
+
+def test_lion_refuses_beta_1_zero_like_keras(keras):
+    with pytest.raises(ValueError, match="beta_1"):
+        keras.optimizers.Lion(beta_1=0.0)
+    with pytest.raises(ValueError, match=r"expected 0 < beta_1 <= 1 .* SignSGD"):
+        kt.Lion(beta_1=0.0)
+    assert type(kt.get("lion")) is kt.Lion
