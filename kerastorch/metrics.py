@@ -68,6 +68,7 @@ __all__ = [
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "CategoricalHinge",
+    "ConcordanceCorrelation",
     "CosineSimilarity",
     "F1Score",
     "FBetaScore",
@@ -83,6 +84,7 @@ __all__ = [
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "PearsonCorrelation",
     "Poisson",
     "Precision",
     "R2Score",
@@ -103,6 +105,7 @@ __all__ = [
     "categorical_accuracy",
     "categorical_crossentropy",
     "categorical_hinge",
+    "concordance_correlation",
     "confusion_counts",
     "cosine_similarity",
     "get",
@@ -114,6 +117,7 @@ __all__ = [
     "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_logarithmic_error",
+    "pearson_correlation",
     "poisson",
     "sparse_categorical_accuracy",
     "sparse_categorical_crossentropy",
@@ -273,6 +277,44 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) ->
 # ---------------------------------------------------------------------------------------------
 # Base classes
 # ---------------------------------------------------------------------------------------------
+
+
+def pearson_correlation(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> torch.Tensor:
+    """Pearson correlation of ``y_true`` and ``y_pred`` along ``axis`` (per sample), as Keras's.
+
+    Example:
+        >>> pearson_correlation(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[2.0, 4.0, 7.0]]))
+        tensor([0.9934])
+    """
+    y_pred = _detached(y_pred)
+    y_true = _detached(y_true, y_pred.device).to(y_pred.dtype)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    true_centered = y_true - y_true.mean(dim=axis, keepdim=True)
+    pred_centered = y_pred - y_pred.mean(dim=axis, keepdim=True)
+    true_scaled = true_centered / true_centered.std(dim=axis, keepdim=True, correction=0)
+    pred_scaled = pred_centered / pred_centered.std(dim=axis, keepdim=True, correction=0)
+    return (true_scaled * pred_scaled).mean(dim=axis)
+
+
+def concordance_correlation(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> torch.Tensor:
+    """Lin's concordance correlation along ``axis`` (per sample), exactly as Keras 3.15 computes
+    it, including its covariance term ``(y_true - mean(y_pred)) * (y_pred - mean(y_pred))``.
+
+    Example:
+        >>> y = torch.tensor([[1.0, 2.0, 3.0]])
+        >>> concordance_correlation(y, y)
+        tensor([1.0000])
+    """
+    y_pred = _detached(y_pred)
+    y_true = _detached(y_true, y_pred.device).to(y_pred.dtype)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    true_mean = y_true.mean(dim=axis, keepdim=True)
+    pred_mean = y_pred.mean(dim=axis, keepdim=True)
+    true_var = (y_true - true_mean).var(dim=axis, keepdim=True, correction=0)
+    pred_var = (y_pred - pred_mean).var(dim=axis, keepdim=True, correction=0)
+    covariance = (y_true - pred_mean) * (y_pred - pred_mean)
+    norm = true_var + pred_var + (true_mean - pred_mean).square()
+    return (2 * covariance / (norm + _EPSILON)).mean(dim=axis)
 
 
 class Metric:
@@ -811,6 +853,48 @@ class CosineSimilarity(MeanMetricWrapper):
         axis: int = -1,
     ) -> None:
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+
+class PearsonCorrelation(MeanMetricWrapper):
+    """Running mean of the per-sample :func:`pearson_correlation` along ``axis``, as Keras's.
+
+    Example:
+        >>> m = PearsonCorrelation()
+        >>> m.update_state(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[2.0, 4.0, 7.0]]))
+        >>> m.result()
+        tensor(0.9934)
+    """
+
+    direction = "up"
+
+    def __init__(
+        self,
+        name: str = "pearson_correlation",
+        dtype: torch.dtype | str | None = None,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
+
+
+class ConcordanceCorrelation(MeanMetricWrapper):
+    """Running mean of the per-sample :func:`concordance_correlation` along ``axis``, as Keras's.
+
+    Example:
+        >>> m = ConcordanceCorrelation()
+        >>> m.update_state(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[1.0, 2.0, 3.0]]))
+        >>> m.result()
+        tensor(1.0000)
+    """
+
+    direction = "up"
+
+    def __init__(
+        self,
+        name: str = "concordance_correlation",
+        dtype: torch.dtype | str | None = None,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)
 
 
 class LogCoshError(MeanMetricWrapper):
@@ -2101,6 +2185,8 @@ for _cls, _names in (
     (AUC, ("auc",)),
     (F1Score, ("f1_score",)),
     (R2Score, ("r2_score",)),
+    (PearsonCorrelation, ("pearson_correlation",)),
+    (ConcordanceCorrelation, ("concordance_correlation",)),
     (FBetaScore, ("f_beta_score",)),
     (TruePositives, ("true_positives",)),
     (FalsePositives, ("false_positives",)),

@@ -336,3 +336,23 @@ def test_r2_score_arguments_are_checked():
         metrics.R2Score(num_regressors=-1)
     with pytest.raises(ValueError, match=r"expects 2-D inputs .* y_true of shape \(2, 1, 1\)"):
         metrics.R2Score().update_state(torch.zeros(2, 1, 1), torch.zeros(2, 1, 1))
+
+
+@pytest.mark.parametrize("name", ["PearsonCorrelation", "ConcordanceCorrelation"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_correlation_metrics_stream_like_keras(keras, name, weighted):
+    ours, theirs = getattr(metrics, name)(), getattr(keras.metrics, name)()
+    rng = np.random.default_rng(6)
+    for n in BATCH_SIZES:
+        y = _t(rng.normal(size=(n, 4)))
+        p = 0.7 * y + _t(rng.normal(scale=0.6, size=(n, 4))) + 0.2
+        sw = _t(rng.uniform(0, 2, size=n)) if weighted else None
+        theirs.update_state(y, p, sample_weight=sw)
+        ours.update_state(y, p, sample_weight=sw)
+        expected = np.asarray(theirs.result().detach().cpu(), np.float64)
+        assert_close(ours.result(), expected, atol=1e-5, rtol=1e-5)
+    snake = {"PearsonCorrelation": "pearson_correlation"}.get(name, "concordance_correlation")
+    assert type(metrics.get(snake)).__name__ == name
+    y, p = _t(rng.normal(size=(3, 5))), _t(rng.normal(size=(3, 5)))
+    expected = np.asarray(getattr(keras.metrics, snake)(y, p).detach().cpu())
+    assert_close(getattr(metrics, snake)(y, p), expected, atol=1e-5)
