@@ -528,8 +528,9 @@ def test_add_weight_signatures_and_errors():
     assert counter.dtype == torch.int64 and counter.shape == ()
     assert layer._keras_weight_names == ["variable", "legacy", "variable_1"]
     assert layer.variable is kernel and layer.legacy is legacy
-    with pytest.raises(ValueError, match=r"regularizer= is not supported by kerastorch"):
-        layer.add_weight(shape=(2,), regularizer="l2")
+    penalized = layer.add_weight(shape=(2,), regularizer="l2", constraint="non_neg", name="pen")
+    assert layer.weight_regularizers["pen"].l2 == 0.01 and penalized.shape == (2,)
+    assert type(layer.weight_constraints["pen"]).__name__ == "NonNeg"
     with pytest.raises(ValueError, match=r"already has an attribute named 'name'"):
         layer.add_weight(shape=(2,), name="name")
     with pytest.raises(TypeError, match=r"shape was passed both positionally and by keyword"):
@@ -636,3 +637,47 @@ def test_custom_layers_inside_time_distributed_save_and_load(tmp_path):
     x = randn(2, 5, 3)
     assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=0.0)
     assert_close(loaded.layers[0].layer.scale, [0.5, 1.0, 2.0, -1.0], atol=0.0)
+
+
+def test_add_weight_regularizer_and_constraint_train_like_keras(keras):
+    class Scaled(Layer):
+        def build(self, input_shape):
+            # No name: the weight is named by the attribute, and its penalty follows it.
+            self.kernel = self.add_weight(
+                shape=(input_shape[-1], 3),
+                initializer="glorot_uniform",
+                regularizer=kerastorch.regularizers.L2(0.05),
+                constraint=kerastorch.constraints.NonNeg(),
+            )
+
+        def call(self, inputs):
+            return inputs @ self.kernel
+
+    class KerasScaled(keras.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(
+                shape=(input_shape[-1], 3),
+                initializer="glorot_uniform",
+                regularizer=keras.regularizers.L2(0.05),
+                constraint=keras.constraints.NonNeg(),
+            )
+
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, self.kernel)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 3)
+
+    keras_model = keras.Sequential([keras.Input((4,)), KerasScaled(), keras.layers.Dense(1)])
+    model = Sequential([Input((4,)), Scaled(), Dense(1)])
+    model.set_weights(keras_model.get_weights())
+    assert list(model.layers[0].weight_regularizers) == ["kernel"]
+    x, y = randn(16, 4), randn(16, 1, seed=2)
+    keras_model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model.compile(optimizer=kerastorch.optimizers.SGD(learning_rate=0.1), loss="mse")
+    fit = {"epochs": 2, "batch_size": 4, "shuffle": False, "verbose": 0}
+    expected = keras_model.fit(x, y, **fit).history["loss"]
+    assert_close(model.fit(x, y, **fit).history["loss"], expected, atol=1e-5)
+    for ours, theirs in zip(model.get_weights(), keras_model.get_weights(), strict=True):
+        assert_close(ours, theirs, atol=1e-5)
+    assert (model.layers[0].kernel >= 0).all()  # the constraint held

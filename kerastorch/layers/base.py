@@ -347,6 +347,9 @@ class Layer(nn.Module):
             self._non_persistent_buffers_set.add(new)
         self._keras_weight_names[self._keras_weight_names.index(old)] = new
         self._weight_trainable[new] = self._weight_trainable.pop(old)
+        for table in (self.weight_regularizers, self.weight_constraints):
+            if old in table:
+                table[new] = table.pop(old)
 
     def _drop_undeclared_arguments(self, module: nn.Module, args: tuple, kwargs: dict):
         takes_mask, takes_training = _forward_arguments(type(self))
@@ -560,7 +563,9 @@ class Layer(nn.Module):
             trainable: Whether optimizers update it; Keras counts it as non-trainable otherwise.
             autocast, aggregation, overwrite_with_gradient: Accepted for Keras compatibility and
                 ignored.
-            regularizer, constraint: Not supported; must be ``None``.
+            regularizer: A penalty on this weight added to the training loss (as the layers'
+                ``kernel_regularizer``).
+            constraint: A projection of this weight after each optimizer step.
             name: The weight's name (``variable``, ``variable_1``... if omitted).
 
         Unlike Keras 3, which requires the name as a keyword, ``add_weight("kernel", (3, 2))``
@@ -599,12 +604,10 @@ class Layer(nn.Module):
             shape = given.get("shape", shape)
             initializer = given.get("initializer", initializer)
             dtype = given.get("dtype", dtype)
-        for arg, value in (("regularizer", regularizer), ("constraint", constraint)):
-            if value is not None:
-                raise ValueError(
-                    f"{where}: {arg}= is not supported by kerastorch, received {arg}={value!r}. "
-                    "Add the penalty to the loss or clamp the weight after the optimizer step."
-                )
+        from kerastorch import constraints, regularizers
+
+        penalty = None if regularizer is None else regularizers.get(regularizer)
+        projection = None if constraint is None else constraints.get(constraint)
         # 2. Shape, dtype and name.
         shape = () if shape is None else shape
         dims = (shape,) if isinstance(shape, int) else tuple(shape)
@@ -656,6 +659,11 @@ class Layer(nn.Module):
             self._keras_weight_names.append(name)
         self._weight_trainable[name] = bool(trainable)
         self._unclaimed_weights.add(name)
+        # NOTE [penalties]: the same tables as the <weight>_regularizer constructor arguments.
+        if penalty is not None:
+            self.weight_regularizers[name] = penalty
+        if projection is not None:
+            self.weight_constraints[name] = projection
         if self._building_shape is None and not self.built:
             import sys
 
