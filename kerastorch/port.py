@@ -90,6 +90,10 @@ _ALIASES = {
         "keras.utils.timeseries_dataset_from_array"
     ),
     "keras.models.save_model": "keras.saving.save_model",
+    # Keras 2's text module (Keras 3 removed it; kerastorch keeps its Tokenizer).
+    "keras.preprocessing.text.Tokenizer": "keras.utils.Tokenizer",
+    "keras.preprocessing.text.text_to_word_sequence": "keras.utils.text_to_word_sequence",
+    "keras.preprocessing.text.tokenizer_from_json": "keras.utils.tokenizer_from_json",
 }
 _PREFIX_ALIASES = {
     "keras.optimizers.legacy.": "keras.optimizers.",
@@ -123,7 +127,8 @@ _HINTS = {
     "keras.backend": "Keras's backend functions (K.mean, K.sum, ...): use torch's on tensors",
     "keras.ops": "use torch's functions on tensors (keras.ops.mean -> torch.mean)",
     "keras.preprocessing.text": (
-        "Keras 3 removed it too: build a word -> id dict, then kerastorch.utils.pad_sequences"
+        "Keras 3 removed it: kerastorch.utils.Tokenizer covers Keras 2's Tokenizer; for the rest "
+        "build a word -> id dict, then kerastorch.utils.pad_sequences"
     ),
     "keras.preprocessing.sequence.TimeseriesGenerator": (
         "kerastorch.utils.timeseries_dataset_from_array"

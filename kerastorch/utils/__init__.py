@@ -1,5 +1,5 @@
 """Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
-learning curves."""
+Keras 2's text Tokenizer, learning curves."""
 
 from kerastorch.saving import (  # keras.utils re-exports these from keras.saving
     CustomObjectScope,
@@ -13,11 +13,13 @@ from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.seed import set_random_seed
 from kerastorch.utils.sequence import pad_sequences
+from kerastorch.utils.text import Tokenizer, text_to_word_sequence, tokenizer_from_json
 from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_from_array
 
 __all__ = [
     "CustomObjectScope",
     "TimeseriesWindows",
+    "Tokenizer",
     "custom_object_scope",
     "get_custom_objects",
     "get_registered_name",
@@ -27,6 +29,8 @@ __all__ = [
     "plot_history",
     "register_keras_serializable",
     "set_random_seed",
+    "text_to_word_sequence",
     "timeseries_dataset_from_array",
     "to_categorical",
+    "tokenizer_from_json",
 ]
