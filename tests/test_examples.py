@@ -101,3 +101,12 @@ def test_distributed_stock_in_one_process(tmp_path):
     out = run_example("distributed_stock.py", tmp_path)
     before, after = numbers(line_after(out, "1 process(es): val_loss"))
     assert after < before / 2
+
+
+def test_text_classifier(tmp_path):
+    out = run_example("text_classifier.py", tmp_path)
+    loss, accuracy = numbers(line_after(out, "held-out reviews:"))
+    assert accuracy > 0.9 and loss < 0.3
+    scores = [numbers(line)[0] for line in out.splitlines()[-2:]]
+    assert scores[0] > 0.5 > scores[1]  # the positive review, then the negative one
+    assert "x: (1200, 16)" in out
