@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from kerastorch.dtypes import resolve_dtype
 from kerastorch.registry import Registry
 
 __all__ = [
@@ -148,7 +149,7 @@ class Zeros(Initializer):
     """
 
     def __call__(self, shape: ShapeLike, dtype: DTypeLike = torch.float32) -> torch.Tensor:
-        return torch.zeros(_normalize_shape(shape), dtype=_torch_dtype(dtype))
+        return torch.zeros(_normalize_shape(shape), dtype=resolve_dtype(dtype, type(self).__name__))
 
 
 class Ones(Initializer):
@@ -160,7 +161,7 @@ class Ones(Initializer):
     """
 
     def __call__(self, shape: ShapeLike, dtype: DTypeLike = torch.float32) -> torch.Tensor:
-        return torch.ones(_normalize_shape(shape), dtype=_torch_dtype(dtype))
+        return torch.ones(_normalize_shape(shape), dtype=resolve_dtype(dtype, type(self).__name__))
 
 
 class Constant(Initializer):
@@ -185,7 +186,9 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape: ShapeLike, dtype: DTypeLike = torch.float32) -> torch.Tensor:
-        return torch.full(_normalize_shape(shape), self.value, dtype=_torch_dtype(dtype))
+        return torch.full(
+            _normalize_shape(shape), self.value, dtype=resolve_dtype(dtype, type(self).__name__)
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"value": self.value}
@@ -211,7 +214,7 @@ class Identity(Initializer):
             raise ValueError(
                 f"Identity: expected a 2-D shape, received shape={shape} of rank {len(shape)}."
             )
-        dtype = _torch_dtype(dtype)
+        dtype = resolve_dtype(dtype, type(self).__name__)
         return (self.gain * torch.eye(*shape, dtype=dtype)).to(dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -238,7 +241,7 @@ class _RandomInitializer(Initializer):
         return torch.Generator().manual_seed(self.seed)
 
     def _float_dtype(self, dtype: DTypeLike) -> torch.dtype:
-        dtype = _torch_dtype(dtype)
+        dtype = resolve_dtype(dtype, type(self).__name__)
         if not dtype.is_floating_point:
             raise ValueError(
                 f"{type(self).__name__}: expected a floating-point dtype, received dtype={dtype}."
@@ -708,17 +711,6 @@ def _normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     if any(d < 0 for d in result):
         raise ValueError(f"Expected non-negative sizes, received shape={result}.")
     return result
-
-
-def _torch_dtype(dtype: DTypeLike) -> torch.dtype:
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    resolved = getattr(torch, str(dtype), None)
-    if not isinstance(resolved, torch.dtype):
-        raise ValueError(f'Expected a torch dtype or its name, received dtype="{dtype}".')
-    return resolved
 
 
 def _uniform(

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from kerastorch import losses as losses_module
+from kerastorch.dtypes import resolve_dtype
 from kerastorch.errors import did_you_mean
 from kerastorch.losses import (  # the loss functions keras.metrics re-exports, too
     binary_crossentropy,
@@ -131,17 +132,6 @@ TensorLike = Any  # a torch.Tensor, or anything torch.as_tensor accepts
 
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
-def _to_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    resolved = getattr(torch, str(dtype), None)
-    if not isinstance(resolved, torch.dtype):
-        raise ValueError(f'Expected a torch dtype or its name, e.g. "float32". Received: {dtype=}')
-    return resolved
 
 
 def _detached(x: TensorLike, device: torch.device | None = None) -> torch.Tensor:
@@ -352,7 +342,7 @@ class Metric:
 
     def __init__(self, name: str | None = None, dtype: torch.dtype | str | None = None) -> None:
         self.name = name or _snake_case(type(self).__name__)
-        self.dtype = _to_dtype(dtype)
+        self.dtype = resolve_dtype(dtype, type(self).__name__)
         self._state_names: list[str] = []
 
     def add_state(self, name: str, shape: tuple[int, ...] = ()) -> torch.Tensor:

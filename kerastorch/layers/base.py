@@ -55,6 +55,7 @@ import torch
 from torch import nn
 
 from kerastorch import initializers
+from kerastorch.dtypes import resolve_dtype
 
 Shape = tuple[int | None, ...]
 
@@ -213,17 +214,6 @@ def _merge_traced_shapes(results: list[Any]) -> Shape | list[Shape]:
             raise ShapeInferenceError("it returns a different number of tensors for each input")
         return [merge(list(group)) for group in zip(*results, strict=True)]
     return merge(results)
-
-
-def _normalize_dtype(dtype: Any, where: str) -> torch.dtype:
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    resolved = getattr(torch, str(dtype), None)
-    if not isinstance(resolved, torch.dtype):
-        raise ValueError(f"{where}: expected a dtype such as 'float32', received dtype={dtype!r}.")
-    return resolved
 
 
 class Layer(nn.Module):
@@ -622,7 +612,7 @@ class Layer(nn.Module):
                 f"{where}(name={name!r}): every size of a weight must be known, received "
                 f"shape={dims}.{building}"
             )
-        torch_dtype = _normalize_dtype(dtype, where)
+        torch_dtype = resolve_dtype(dtype, where)
         floating = torch_dtype.is_floating_point or torch_dtype.is_complex
         if initializer is None:
             initializer = "glorot_uniform" if floating else "zeros"
