@@ -250,7 +250,5 @@ class ArrayData(DataAdapter):
             for _, batch in self.indexed_batches(batch_size):
                 yield batch
             return
-        order = torch.randperm(len(self))
-        tensors = (self.x, self.y, self.sample_weight)
-        for index in order.split(batch_size):
-            yield Batch(*(None if t is None else t.index_select(0, index) for t in tensors))
+        for index in torch.randperm(len(self)).split(batch_size):
+            yield self.batch(index)
