@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from kerastorch import Input, Sequential, mixed_precision
-from kerastorch.layers import LSTM, Dense
+from kerastorch.layers import GRU, LSTM, Bidirectional, Dense, Masking, SimpleRNN
 from tests.helpers import assert_close
 
 
@@ -16,30 +16,72 @@ def data():
     return x, x[:, :, 0].mean(axis=1, keepdims=True)
 
 
-def twins():
+def twins(recurrent=LSTM):
     """Two uncompiled models with the same weights."""
-    reference = Sequential([Input((None, 3)), LSTM(8), Dense(1)])
-    model = Sequential([Input((None, 3)), LSTM(8), Dense(1)])
+    reference = Sequential([Input((None, 3)), recurrent(8), Dense(1)])
+    model = Sequential([Input((None, 3)), recurrent(8), Dense(1)])
     model.set_weights(reference.get_weights())
     return reference, model
 
 
-def test_mixed_bfloat16_trains_close_to_float32(data):
+@pytest.fixture(params=["native", "float32 fallback"])
+def bfloat16_kernels(request, monkeypatch):
+    """Both ways of running recurrent kernels under bfloat16 autocast (NOTE [bfloat16 recurrent
+    kernels]): the fallback is forced so that it runs on every CPU; the native kernels run only
+    where this CPU has them."""
+    if request.param == "native":
+        if not mixed_precision.native_bfloat16_lstm():
+            pytest.skip("this CPU has no native bfloat16 LSTM kernel (no AVX-512 BF16 / AMX)")
+    else:
+        monkeypatch.setattr(mixed_precision, "native_bfloat16_lstm", lambda: False)
+    return request.param
+
+
+def test_the_probe_tells_whether_the_lstm_kernel_runs_in_bfloat16():
+    lstm = torch.nn.LSTM(3, 4, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            lstm(torch.randn(2, 5, 3))
+        runs = True
+    except RuntimeError as error:
+        assert "primitive descriptor for the LSTM" in str(error)
+        runs = False
+    assert mixed_precision.native_bfloat16_lstm() is runs
+
+
+@pytest.mark.parametrize("recurrent", [LSTM, GRU, SimpleRNN])
+def test_mixed_bfloat16_fit_and_predict_on_every_cpu(data, bfloat16_kernels, recurrent):
     x, y = data
-    reference, model = twins()
+    reference, model = twins(recurrent)
     reference.compile(optimizer="adam", loss="mse")
     mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model.compile(optimizer="adam", loss="mse")  # the policy is read at compile time
+        model.compile(optimizer="adam", loss="mse")
     finally:
         mixed_precision.set_global_policy("float32")
     args = {"epochs": 3, "batch_size": 16, "shuffle": False, "verbose": 0}
     expected = reference.fit(x, y, **args).history["loss"]
     actual = model.fit(x, y, **args).history["loss"]
     assert actual[-1] < actual[0]
-    assert_close(actual, expected, atol=0.02, rtol=0.05)  # bfloat16 keeps ~3 significant digits
-    for param in model.parameters():
-        assert param.dtype == torch.float32  # weights stay float32, as Keras's variables
+    assert_close(actual, expected, atol=0.02, rtol=0.05)
+    assert_close(model.predict(x, verbose=0), reference.predict(x, verbose=0), atol=0.05)
+
+
+def test_the_float32_fallback_runs_only_the_recurrent_kernel_in_float32(monkeypatch):
+    monkeypatch.setattr(mixed_precision, "native_bfloat16_lstm", lambda: False)
+    model = Sequential(
+        [Input((None, 3)), Masking(0.0), Bidirectional(LSTM(4, return_sequences=True)), Dense(2)]
+    )
+    x = torch.randn(5, 6, 3)
+    x[1, 4:] = 0.0
+    seen = []
+    model.layers[1].register_forward_hook(lambda module, args, out: seen.append(out))
+    model(x)  # float32 throughout
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+    assert seen[1].dtype == torch.float32  # the kernel left autocast ...
+    assert_close(seen[1], seen[0], atol=1e-6)
+    assert out.dtype == torch.bfloat16  # ... and the Dense after it did not
 
 
 def test_mixed_float16_needs_cuda_on_this_machine(data):

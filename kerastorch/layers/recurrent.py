@@ -67,6 +67,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, initializers
+from kerastorch.mixed_precision import recurrent_kernel_in_float32
 from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate
 from kerastorch.layers.core import (
     ActivationArg,
@@ -391,6 +392,14 @@ class RecurrentLayer(Layer):
             inputs = inputs * dropout_mask
         if not self.fused:
             return self.run_steps(inputs, initial_state, training, lengths)
+        if recurrent_kernel_in_float32(inputs):  # NOTE [bfloat16 recurrent kernels]
+            with torch.autocast("cpu", enabled=False):
+                states = None if initial_state is None else [s.float() for s in initial_state]
+                return self.run_fused(inputs.float(), states, lengths)
+        return self.run_fused(inputs, initial_state, lengths)
+
+    def run_fused(self, inputs: torch.Tensor, initial_state, lengths=None):
+        """The fused torch kernel (NOTE [recurrent execution paths])."""
         module = self.module
         hx = None
         if initial_state is not None:
