@@ -118,9 +118,20 @@ class SigintDuringForward:
                 signal.raise_signal(signal.SIGINT)
 
 
+@pytest.fixture
+def interactive_sigint():
+    """Python's own Ctrl-C handler, as in an interactive process. A process started in the
+    background by a shell without job control (CI runners, `cmd &` in a script) inherits SIGINT
+    ignored, and fit rightly leaves an ignored SIGINT alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(), reason="signals need the main thread"
 )
+@pytest.mark.usefixtures("interactive_sigint")
 def test_real_sigint_mid_step_finishes_the_batch_then_stops():
     reference = _model()
     _fit(reference, [StopAt()])
@@ -134,6 +145,24 @@ def test_real_sigint_mid_step_finishes_the_batch_then_stops():
     assert history.epoch == [0]
     for ours, expected in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, expected)
+
+
+def test_fit_leaves_a_sigint_handler_it_did_not_expect_alone():
+    seen = []
+    spy = LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seen.append(signal.getsignal(signal.SIGINT))
+    )
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _fit(_model(), [spy], epochs=1)
+        assert seen == [signal.SIG_IGN]  # ignored stays ignored during fit ...
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # ... and after it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _fit(_model(), [spy], epochs=1)
+        assert seen[1] not in (signal.SIG_IGN, signal.default_int_handler)  # deferred Ctrl-C
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_nan_loss_with_terminate_on_nan_stops_like_keras(keras, capsys):
