@@ -151,18 +151,20 @@ class ArrayData(IndexedData):
         for arg, value in (("x", self.x), ("y", self.y)):
             if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
                 check_finite(value, arg)
-        self.has_targets = self.y is not None
 
     @classmethod
     def _of_columns(cls, x: Column, y: Column | None, sample_weight: Column | None) -> ArrayData:
         """Columns already converted and checked (parts of another ArrayData)."""
         data = cls.__new__(cls)
         data.x, data.y, data.sample_weight = x, y, sample_weight
-        data.has_targets = y is not None
         return data
 
     def __len__(self) -> int:
         return len(self.x)
+
+    @property
+    def has_targets(self) -> bool:
+        return self.y is not None
 
     def pin_memory(self) -> None:
         """Page-lock the in-memory arrays once, so every batch copies to the GPU asynchronously

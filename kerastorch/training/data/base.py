@@ -181,13 +181,12 @@ class DataAdapter:
         one_shot: The input can be read only once (a generator): passes continue it.
         varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
             the model is built with an unknown time axis.
-        has_targets, description: As the :class:`InputData` served.
+        description: How errors name the input, as the :class:`InputData` served.
     """
 
     batch_size: int | None = None
     one_shot = False
     varying_shapes = False
-    has_targets = True
     description = "arrays"
 
     def num_batches(self) -> int | None:

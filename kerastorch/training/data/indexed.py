@@ -144,7 +144,6 @@ class IndexedAdapter(DataAdapter):
         self.shuffle = shuffle
         self.by_length = by_length
         self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
-        self.has_targets = data.has_targets
         self.description = data.description
 
     def __len__(self) -> int:

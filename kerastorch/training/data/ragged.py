@@ -127,7 +127,6 @@ class RaggedData(IndexedData):
                     f"x and {arg} must have the same number of samples, received {n} sequences "
                     f"in x and {len(value)} in {arg}."
                 )
-        self.has_targets = self.y is not None
 
     @classmethod
     def _of_stores(
@@ -136,11 +135,14 @@ class RaggedData(IndexedData):
         """Stores already converted and checked (parts of another RaggedData)."""
         data = cls.__new__(cls)
         data.x, data.y, data.sample_weight = x, y, sample_weight
-        data.has_targets = y is not None
         return data
 
     def __len__(self) -> int:
         return len(self.x)
+
+    @property
+    def has_targets(self) -> bool:
+        return self.y is not None
 
     @property
     def lengths(self) -> torch.Tensor:

@@ -100,7 +100,6 @@ class ShardedAdapter(DataAdapter):
         self.batch_size = data.batch_size
         self.one_shot = data.one_shot
         self.varying_shapes = data.varying_shapes
-        self.has_targets = data.has_targets
         self.description = data.description
 
     def first_batch(self) -> Batch:
