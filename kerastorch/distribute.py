@@ -25,6 +25,9 @@ parallel with no change to the script:
 A plain ``python train.py`` (no such variables) trains in one process exactly as before: nothing
 here runs, not even a check per step.
 
+This module is the user's side (the options, the process group); what a distributed call does
+in the loops is ``DistributedRun`` in ``kerastorch/training/run.py``.
+
 ``set_distribution(DataParallel(...))`` sets the options (backend, timeout on collectives,
 shuffling seed, ...) before ``fit``; it is Keras's ``keras.distribution.set_distribution``.
 ``set_distribution(False)`` turns the automatic detection off.
@@ -42,15 +45,13 @@ from __future__ import annotations
 import atexit
 import datetime
 import os
-from typing import Any
 
 import torch
 import torch.distributed as dist
 
-from kerastorch.utils.modes import eval_mode
-
 __all__ = [
     "DataParallel",
+    "active_distribution",
     "distribution",
     "initialize",
     "is_distributed",
@@ -234,9 +235,15 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
-def active_run() -> DistributedRun | None:
-    """The distributed context of one ``fit`` / ``evaluate`` / ``predict`` call, or None when
-    this process trains alone (the common case: one environment look-up, nothing else)."""
+def active_distribution() -> DataParallel | None:
+    """The options of a ``fit`` / ``evaluate`` / ``predict`` call starting now when this process
+    is one of several (the process group is initialized on first use), or None when it trains
+    alone (the common case: one environment look-up, nothing else).
+
+    Example:
+        >>> active_distribution() is None  # outside a launcher
+        True
+    """
     value = _distribution
     if value is False or not (_env_world_size() > 1 or is_distributed()):
         return None  # a DataParallel set for a script that runs alone changes nothing
@@ -245,191 +252,4 @@ def active_run() -> DistributedRun | None:
     initialize(value.backend, value.timeout)
     if dist.get_world_size() == 1:
         return None
-    return DistributedRun(value)
-
-
-class DistributedRun:
-    """What the loops of one ``fit`` / ``evaluate`` / ``predict`` call need from the process
-    group: sharding, the DistributedDataParallel wrapper, and a few collectives.
-
-    Collectives are made only outside the per-step loop (at the start and end of an epoch or
-    of an evaluation), except the stop flag when a callback with batch hooks may set it.
-    """
-
-    def __init__(self, strategy: DataParallel) -> None:
-        self.strategy = strategy
-        self.rank = dist.get_rank()
-        self.world_size = dist.get_world_size()
-        self.backend = dist.get_backend()
-        if self.backend == "nccl":
-            self.device = torch.device("cuda", torch.cuda.current_device())
-        else:
-            self.device = torch.device("cpu")
-        self._seed: int | None = strategy.seed
-
-    # -- data --------------------------------------------------------------------------------
-
-    @property
-    def seed(self) -> int:
-        """The shuffling seed, the same on every process (drawn once per call)."""
-        if self._seed is None:
-            drawn = torch.randint(0, 2**31 - 1, (1,), dtype=torch.int64)
-            self._seed = int(self._broadcast(drawn).item())
-        return self._seed
-
-    def shard(self, data: Any, batch_size: int, *, training: bool, arg: str = "batch_size") -> Any:
-        """This process's share of ``data`` (an adapter): NOTE [sharding]."""
-        from kerastorch.training.data import ShardedData, check_global_batch_size, is_indexable
-
-        if not self.strategy.auto_shard_dataset or _has_distributed_sampler(data):
-            if training:
-                self._check_same_batch_count(data, batch_size)
-            return data
-        if training and is_indexable(data):
-            own = getattr(data, "own_batch_size", None)
-            check_global_batch_size(own or batch_size, self.world_size, arg)
-            if len(data) < self.world_size:
-                raise ValueError(
-                    f"fit: {len(data)} training samples cannot be shared by {self.world_size} "
-                    "processes; every process needs at least one."
-                )
-        seed = self.seed if training and is_indexable(data) else 0
-        return ShardedData(data, self.rank, self.world_size, even=training, seed=seed)
-
-    def _check_same_batch_count(self, data: Any, batch_size: int) -> None:
-        """Inputs sharded by the user: the processes must take the same number of steps."""
-        count = data.num_batches(batch_size)
-        counts = self.all_gather_object(count)
-        if None not in counts and len(set(counts)) > 1:
-            raise ValueError(
-                f"fit: the processes have different numbers of batches per epoch ({counts}, by "
-                "rank); each training step needs all of them. Give every process the same "
-                "number of batches (a DistributedSampler pads to it; drop_last=True drops the "
-                "remainder), or let kerastorch shard the data (DataParallel("
-                "auto_shard_dataset=True), the default)."
-            )
-
-    def start_epoch(self, data: Any, epoch: int) -> None:
-        """Tell a user's ``DistributedSampler`` which epoch it is (its shuffling order)."""
-        sampler = _distributed_sampler(data)
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-
-    # -- the model ---------------------------------------------------------------------------
-
-    def place(self, model: torch.nn.Module) -> None:
-        """With nccl, move a model that is on the CPU to this process's GPU."""
-        if self.device.type != "cuda":
-            return
-        param = next(model.parameters(), None)
-        if param is not None and param.device.type == "cpu":
-            model.to(self.device)
-
-    def setup_training(self, model: torch.nn.Module, compiled: Any, first_batch: Any) -> None:
-        """Wrap the (built, placed) model in DistributedDataParallel for ``train_step``, which
-        starts every process from process 0's weights, and build the metrics everywhere.
-
-        The wrapper lives for one ``fit`` (:meth:`end_training` drops it), so that the model can
-        be copied or pickled afterwards and every ``fit`` starts from process 0's weights.
-        """
-        from torch.nn.parallel import DistributedDataParallel
-
-        param = next(model.parameters())
-        ddp = DistributedDataParallel(  # broadcasts process 0's parameters and buffers
-            model,
-            device_ids=[param.device.index] if param.device.type == "cuda" else None,
-            find_unused_parameters=self.strategy.find_unused_parameters,
-        )
-        compiled.train_forward = torch.compile(ddp) if compiled.jit_compile else ddp
-        self.ensure_metrics(model, compiled, first_batch)
-
-    def end_training(self, compiled: Any) -> None:
-        compiled.train_forward = compiled.forward
-
-    def ensure_metrics(self, model: torch.nn.Module, compiled: Any, batch: Any) -> None:
-        """Build the metrics on every process (they are built from the first batch's outputs,
-        and a process may see no batch of an evaluation), so that their states line up."""
-        if compiled.metrics is not None:
-            return
-        try:
-            with eval_mode(model), torch.no_grad():
-                param = next(model.parameters())
-                batch = type(batch)(*(None if t is None else t.to(param.device) for t in batch))
-                if batch.x.is_floating_point() and batch.x.dtype != param.dtype:
-                    batch = batch._replace(x=batch.x.to(param.dtype))
-                y_pred, mask = model(batch.x, mask=batch.mask, training=False, return_mask=True)
-                if batch.y is not None:
-                    loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
-                    compiled.update_metrics(batch, y_pred, mask, loss)
-                else:
-                    compiled.build_metrics(y_pred)
-        finally:
-            compiled.reset_metrics()
-            reset_states = getattr(model, "reset_states", None)
-            if callable(reset_states):
-                reset_states()
-
-    # -- collectives -------------------------------------------------------------------------
-
-    def _broadcast(self, tensor: torch.Tensor, in_place: bool = False) -> torch.Tensor:
-        work = tensor if tensor.device == self.device else tensor.to(self.device)
-        dist.broadcast(work, src=0)
-        if in_place and work is not tensor:
-            tensor.copy_(work)
-        return work
-
-    def sync_metrics(self, compiled: Any) -> None:
-        """Sum the loss and metric states over the processes (one all-reduce)."""
-
-        def all_reduce(flat: torch.Tensor) -> torch.Tensor:
-            flat = flat.to(self.device)
-            dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-            return flat
-
-        compiled.reduce_metric_states(all_reduce)
-
-    def any(self, flag: bool) -> bool:
-        """True on every process if ``flag`` is True on any (e.g. ``model.stop_training``)."""
-        value = torch.tensor([1 if flag else 0], dtype=torch.int32, device=self.device)
-        dist.all_reduce(value, op=dist.ReduceOp.MAX)
-        return bool(value.item())
-
-    def all_gather_object(self, value: Any) -> list[Any]:
-        gathered: list[Any] = [None] * self.world_size
-        dist.all_gather_object(gathered, value)
-        return gathered
-
-    def check_initial_epoch(self, epoch: int) -> None:
-        """Every process must resume from the same epoch (BackupAndRestore reads a backup that
-        all of them must see)."""
-        epochs = self.all_gather_object(int(epoch))
-        if len(set(epochs)) > 1:
-            raise RuntimeError(
-                f"fit: the processes would start from different epochs ({epochs}, by rank): "
-                "BackupAndRestore found a backup on some processes only. Put backup_dir on "
-                "storage that every process sees (process 0 writes it, all of them read it)."
-            )
-
-    def gather_predictions(self, results: list[Any]) -> list[Any]:
-        """Every process's ``(index, outputs, mask)`` results, on every process."""
-        return [item for part in self.all_gather_object(results) for item in part]
-
-    def barrier(self) -> None:
-        dist.barrier()
-
-
-def _distributed_sampler(data: Any) -> Any:
-    from torch.utils.data import DataLoader
-    from torch.utils.data.distributed import DistributedSampler
-
-    loader = getattr(data, "source", None)
-    if not isinstance(loader, DataLoader):
-        return None
-    for sampler in (loader.sampler, getattr(loader.batch_sampler, "sampler", None)):
-        if isinstance(sampler, DistributedSampler):
-            return sampler
-    return None
-
-
-def _has_distributed_sampler(data: Any) -> bool:
-    return _distributed_sampler(data) is not None
+    return value

@@ -352,6 +352,11 @@ class Metric:
         self._state_names.append(name)
         return value
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The attribute names of the state tensors (declared with :meth:`add_state`)."""
+        return tuple(self._state_names)
+
     def _move_state(self, device: torch.device) -> None:
         """Move the state to ``device`` if it lives elsewhere (a no-op, not a sync, otherwise)."""
         for name in self._state_names:

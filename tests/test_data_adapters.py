@@ -241,8 +241,8 @@ def test_timeseries_windows_train_as_their_arrays_with_one_gather_per_batch():
     )
     orders = []
     for _ in range(2):
-        data = data_module.adapt(shuffled)
-        orders.append([torch.cat([b.y for b in data.batches(32, False)]) for _ in range(2)])
+        data = data_module.adapt(data_module.as_data(shuffled), batch_size=32)
+        orders.append([torch.cat([b.y for b in data.batches()]) for _ in range(2)])
     assert torch.equal(orders[0][0], orders[1][0]) and torch.equal(orders[0][1], orders[1][1])
     assert not torch.equal(orders[0][0], orders[0][1])
     assert torch.equal(orders[0][0].sort().values, torch.from_numpy(yw).float().sort().values)
@@ -496,7 +496,7 @@ def test_a_float64_memmap_is_read_batch_by_batch(tmp_path, monkeypatch):
     memmap = np.load(path, mmap_mode="r")
     assert isinstance(memmap, np.memmap)
 
-    data = data_module.adapt(memmap, y)
+    data = data_module.as_data(memmap, y)
     assert isinstance(data.x, data_module.LazyArray) and data.x.array is memmap
     train, _ = data.split(0.25)
     assert isinstance(train.x, data_module.LazyArray) and np.shares_memory(train.x.array, memmap)
@@ -523,8 +523,8 @@ def test_a_float64_memmap_is_read_batch_by_batch(tmp_path, monkeypatch):
 
     # A big in-memory array needing a conversion is converted per batch too.
     monkeypatch.setattr(arrays_module, "LAZY_CONVERSION_BYTES", 0)
-    assert isinstance(data_module.adapt(x.astype("float64"), y).x, data_module.LazyArray)
-    assert isinstance(data_module.adapt(x, y).x, torch.Tensor)  # float32: no copy made anyway
+    assert isinstance(data_module.as_data(x.astype("float64"), y).x, data_module.LazyArray)
+    assert isinstance(data_module.as_data(x, y).x, torch.Tensor)  # float32: no copy made anyway
     bad = np.lib.format.open_memmap(tmp_path / "bad.npy", "w+", "float64", (N, T * F))
     bad[:] = x
     bad[13, 5] = np.nan

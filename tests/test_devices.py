@@ -54,10 +54,10 @@ def test_model_to_float64_trains_in_float64():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_arrays_are_pinned_once_for_a_cuda_model():
-    from kerastorch.training.data import ArrayData
+    from kerastorch.training.data import ArrayData, IndexedAdapter
 
     data = ArrayData(np.random.rand(8, 3).astype("float32"), np.random.rand(8, 1))
     data.pin_memory()
     assert data.x.is_pinned() and data.y.is_pinned()
-    batch = next(data.batches(4, shuffle=True))
+    batch = next(IndexedAdapter(data, batch_size=4, shuffle=True).batches())
     assert_close(batch.x.cuda(non_blocking=True).cpu(), batch.x)

@@ -40,7 +40,8 @@ from kerastorch.training.data import (
     ArrayData,
     BatchStreamData,
     RaggedData,
-    ShardedData,
+    ShardedAdapter,
+    adapt,
     check_global_batch_size,
 )
 
@@ -443,18 +444,25 @@ def _rows(batches) -> list[list[float]]:
     return [batch.x[:, 0].tolist() for batch in batches]
 
 
+def _shares(data, world, batch_size, *, even, seed=0, **options):
+    """Every process's ShardedAdapter of ``data`` (an InputData) served ``batch_size`` at a time
+    with ``options`` (shuffle, keep_order)."""
+    adapter = adapt(data, batch_size=batch_size, **options)
+    return [ShardedAdapter(adapter, rank, world, even=even, seed=seed) for rank in range(world)]
+
+
 def test_training_shares_are_equal_parts_of_the_global_batches():
     data = ArrayData(torch.arange(11.0)[:, None], torch.zeros(11))
-    shares = [ShardedData(data, rank, 2, even=True, seed=5) for rank in range(2)]
-    assert _rows(shares[0].batches(4, shuffle=False)) == [[0, 1], [4, 5], [8]]
-    assert _rows(shares[1].batches(4, shuffle=False)) == [[2, 3], [6, 7], [9]]  # 10 dropped
-    assert shares[0].num_batches(4) == 3
+    shares = _shares(data, 2, 4, even=True, seed=5)
+    assert _rows(shares[0].batches()) == [[0, 1], [4, 5], [8]]
+    assert _rows(shares[1].batches()) == [[2, 3], [6, 7], [9]]  # 10 dropped
+    assert shares[0].num_batches() == 3
     # Shuffled: the same permutation on every process (seed + pass), a new one every pass.
-    shares = [ShardedData(data, rank, 2, even=True, seed=5) for rank in range(2)]  # pass 0
-    first = [_rows(share.batches(4, shuffle=True)) for share in shares]
+    shares = _shares(data, 2, 4, even=True, seed=5, shuffle=True)  # pass 0
+    first = [_rows(share.batches()) for share in shares]
     order = torch.randperm(11, generator=torch.Generator().manual_seed(5)).tolist()
     assert [a + b for a, b in zip(*first, strict=True)] == [order[0:4], order[4:8], order[8:10]]
-    second = [_rows(share.batches(4, shuffle=True)) for share in shares]
+    second = [_rows(share.batches()) for share in shares]
     assert second != first
     seen = sorted(v for part in second for batch in part for v in batch)
     assert len(seen) == 10 and len(set(seen)) == 10
@@ -462,16 +470,16 @@ def test_training_shares_are_equal_parts_of_the_global_batches():
 
 def test_evaluation_shares_keep_every_sample_with_their_positions():
     data = ArrayData(torch.arange(7.0)[:, None], torch.zeros(7))
-    shares = [ShardedData(data, rank, 3, even=False) for rank in range(3)]
-    indexed = [list(share.indexed_batches(4)) for share in shares]
+    shares = _shares(data, 3, 4, even=False)
+    indexed = [list(share.indexed_batches()) for share in shares]
     positions = sorted(int(i) for part in indexed for index, _ in part for i in index)
     assert positions == list(range(7))
     for part in indexed:
         for index, batch in part:
             assert batch.x[:, 0].tolist() == [float(i) for i in index]
     # Global batches (0, 1, 2, 3) and (4, 5, 6): parts of sizes differing by at most one.
-    assert _rows(shares[0].batches(4, shuffle=False)) == [[0, 1], [4]]
-    assert _rows(shares[2].batches(4, shuffle=False)) == [[3], [6]]
+    assert _rows(shares[0].batches()) == [[0, 1], [4]]
+    assert _rows(shares[2].batches()) == [[3], [6]]
 
 
 def test_stream_batches_are_split_by_rows():
@@ -482,17 +490,17 @@ def test_stream_batches_are_split_by_rows():
                 (np.zeros(4 if start < 8 else 3, dtype="float32")),
             )
 
-    share = ShardedData(BatchStreamData(stream()), 1, 2, even=True)
-    assert _rows(share.batches(32, shuffle=False)) == [[2, 3], [6, 7], [9]]
-    share = ShardedData(BatchStreamData(stream()), 1, 2, even=False)
-    indexed = list(share.indexed_batches(32))
+    share = _shares(BatchStreamData(stream()), 2, 32, even=True)[1]
+    assert _rows(share.batches()) == [[2, 3], [6, 7], [9]]
+    share = _shares(BatchStreamData(stream()), 2, 32, even=False)[1]
+    indexed = list(share.indexed_batches())
     assert [(i.start, i.stop) for i, _ in indexed] == [(2, 4), (6, 8), (10, 11)]
 
     def odd_stream():
         yield np.zeros((3, 1), dtype="float32"), np.zeros(3, dtype="float32")
 
     with pytest.raises(ValueError, match="yields batches of 3 samples and there are 2 processes"):
-        list(ShardedData(BatchStreamData(odd_stream()), 0, 2, even=True).batches(32, False))
+        list(_shares(BatchStreamData(odd_stream()), 2, 32, even=True)[0].batches())
 
 
 def test_ragged_shares_use_the_same_length_buckets_on_every_process():
@@ -501,8 +509,8 @@ def test_ragged_shares_use_the_same_length_buckets_on_every_process():
         for i, length in enumerate([3, 5, 2, 7, 4, 6, 3, 2, 5])
     ]
     data = RaggedData(sequences, np.zeros(9))
-    shares = [ShardedData(data, rank, 2, even=True, seed=3) for rank in range(2)]
-    batches = [list(share.batches(4, shuffle=True)) for share in shares]
+    shares = _shares(data, 2, 4, even=True, seed=3, shuffle=True, keep_order=False)
+    batches = [list(share.batches()) for share in shares]
     # Global batches of 4, 4 and 1: the last one is too small to share and is dropped.
     assert len(batches[0]) == len(batches[1]) == 2
     ids = [int(b.x[row, 0, 0]) for part in batches for b in part for row in range(len(b.x))]
@@ -523,15 +531,15 @@ def test_batch_size_must_divide_over_the_processes():
 
 def test_one_process_is_not_distributed(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    assert distribute.active_run() is None
+    assert distribute.active_distribution() is None
     assert distribute.world_size() == 1 and distribute.rank() == 0
     assert distribute.is_main_process() and not distribute.is_distributed()
     monkeypatch.setenv("WORLD_SIZE", "1")
-    assert distribute.active_run() is None
+    assert distribute.active_distribution() is None
     # A DataParallel set for a script that runs alone changes nothing either.
     distribute.set_distribution(distribute.DataParallel())
     try:
-        assert distribute.active_run() is None
+        assert distribute.active_distribution() is None
         model = _compiled(_dense_model, _initial_weights(_dense_model, 0))
         x, y = _arrays(8, 0)
         assert len(model.fit(x, y, batch_size=3, epochs=2, verbose=0).history["loss"]) == 2

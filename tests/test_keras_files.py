@@ -106,7 +106,7 @@ def test_keras_compile_state_and_optimizer_state_carry_over(keras, keras_files_d
     assert model.optimizer.learning_rate == pytest.approx(0.01)
     assert model.optimizer.iterations == int(reference.optimizer.iterations) == 2
     assert model.loss.name == "mse"
-    assert model.compiled._metric_specs == ["mae"]
+    assert model.compiled.metric_specs == ["mae"]
 
 
 def test_keras_optimizer_state_resumes_exactly(keras, tmp_path):

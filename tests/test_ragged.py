@@ -7,7 +7,7 @@ import torch
 import kerastorch
 from kerastorch import Input, Sequential
 from kerastorch.layers import LSTM, Dense
-from kerastorch.training.data import RaggedData
+from kerastorch.training.data import IndexedAdapter, RaggedData
 from tests.helpers import assert_close
 
 
@@ -91,9 +91,10 @@ def test_one_fit_sees_batches_of_different_lengths_and_validation_split():
 def test_shuffled_batches_are_bucketed_by_length_and_reshuffled():
     lengths = np.random.default_rng(0).integers(10, 401, size=3000)
     data = RaggedData([np.zeros((n, 1), "float32") for n in lengths])
+    adapter = IndexedAdapter(data, batch_size=32, shuffle=True, by_length=True)
     torch.manual_seed(0)
-    epoch_1 = data.batch_indices(32, shuffle=True, keep_order=False)
-    epoch_2 = data.batch_indices(32, shuffle=True, keep_order=False)
+    epoch_1 = adapter.batch_indices()
+    epoch_2 = adapter.batch_indices()
     # Every sequence once per epoch.
     assert sorted(torch.cat(epoch_1).tolist()) == list(range(3000))
     # Little padding: a bucketed batch is close to its longest sequence.

@@ -64,8 +64,16 @@ class Model(nn.Module):
             loss: Name (``"mse"``), ``kerastorch.losses`` object or ``fn(y_true, y_pred)``.
             metrics: Names (``"mae"``, ``"accuracy"``), metric objects or functions.
             weighted_metrics: Metrics that also take ``sample_weight`` into account.
+            run_eagerly: ``True`` never compiles the steps (a ``jit_compile=True`` is then
+                dropped with Keras's warning).
+            steps_per_execution: Accepted for Keras code; steps run one per batch whatever the
+                value, so a value other than 1 only gives a warning that it has no effect.
             jit_compile: ``True`` runs the training and evaluation steps through
                 ``torch.compile(model)``; ``"auto"`` (Keras's default) does not compile.
+            auto_scale_loss: Under the ``"mixed_float16"`` policy, scale the loss so that small
+                float16 gradients do not underflow (torch's ``GradScaler``, as Keras's
+                ``LossScaleOptimizer``); ``False`` trains with unscaled float16 gradients. No
+                effect under other policies.
             device: Where ``fit`` / ``evaluate`` / ``predict`` run (kerastorch's addition):
                 ``"auto"`` moves a model on the CPU to CUDA, else MPS, when available (as Keras
                 uses a GPU when it has one); ``None`` leaves the model where ``model.to(...)``
@@ -91,6 +99,9 @@ class Model(nn.Module):
             loss_weights=loss_weights,
             jit_compile=jit_compile,
             device=device,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            auto_scale_loss=auto_scale_loss,
         )
 
     @property

@@ -1079,8 +1079,8 @@ def _keras_compile_config(model: Any) -> dict[str, Any] | None:
         return None
     try:
         loss = _keras_loss_entry(compiled.loss, losses)
-        metrics = [_keras_metric_entry(m) for m in compiled._metric_specs]
-        weighted = [_keras_metric_entry(m) for m in compiled._weighted_specs]
+        metrics = [_keras_metric_entry(m) for m in compiled.metric_specs]
+        weighted = [_keras_metric_entry(m) for m in compiled.weighted_metric_specs]
     except SavingError as error:
         warnings.warn(f"{error} The Keras file is written without the compile state.", stacklevel=4)
         return None

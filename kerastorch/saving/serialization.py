@@ -640,8 +640,8 @@ def serialize_compile_config(compiled: Any) -> dict[str, Any]:
     return {
         "optimizer": serialize_optimizer(compiled.optimizer),
         "loss": _serialize_loss(compiled.loss),
-        "metrics": [_serialize_metric_spec(s) for s in compiled._metric_specs],
-        "weighted_metrics": [_serialize_metric_spec(s) for s in compiled._weighted_specs],
+        "metrics": [_serialize_metric_spec(s) for s in compiled.metric_specs],
+        "weighted_metrics": [_serialize_metric_spec(s) for s in compiled.weighted_metric_specs],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,8 +25,15 @@ class CompiledModel:
     the output shape (``"accuracy"``) are resolved at the first batch (``build_metrics``).
 
     It also holds how steps run: ``forward`` is the model, or ``torch.compile(model)`` with
-    ``jit_compile=True``; ``autocast`` and ``loss_scaler`` implement the mixed-precision policy
-    that was global at compile time (``kerastorch.mixed_precision``).
+    ``jit_compile=True`` (never with ``run_eagerly=True``); ``autocast`` and ``loss_scaler``
+    implement the mixed-precision policy that was global at compile time
+    (``kerastorch.mixed_precision``), the loss scaler only with ``auto_scale_loss=True``.
+    ``steps_per_execution`` other than 1 has no effect (steps run eagerly, one per batch): a
+    warning says so.
+
+    Attributes:
+        metric_specs, weighted_metric_specs: The ``metrics`` and ``weighted_metrics`` given to
+            ``compile`` (names, metric objects or functions), as saving records them.
     """
 
     def __init__(
@@ -38,6 +46,9 @@ class CompiledModel:
         loss_weights: Any,
         jit_compile: Any = "auto",
         device: Any = "auto",
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        auto_scale_loss: bool = True,
     ) -> None:
         if loss is None:
             raise ValueError(
@@ -52,21 +63,29 @@ class CompiledModel:
         self._penalty_layers: tuple[list[Any], list[Any]] | None = None
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
-        self._metric_specs = list(_as_list(metrics, "metrics"))
-        self._weighted_specs = list(_as_list(weighted_metrics, "weighted_metrics"))
+        self.metric_specs = list(_as_list(metrics, "metrics"))
+        self.weighted_metric_specs = list(_as_list(weighted_metrics, "weighted_metrics"))
         # Resolve names now so that a typo fails here, not at the first batch.
-        for spec in self._metric_specs + self._weighted_specs:
+        for spec in self.metric_specs + self.weighted_metric_specs:
             metrics_module.get(spec, loss=self.loss, output_shape=None)
         if jit_compile not in (True, False, "auto"):
             raise ValueError(
                 'Expected jit_compile to be True, False or "auto", received '
                 f"jit_compile={jit_compile!r}."
             )
+        _check_steps_per_execution(steps_per_execution)
+        if jit_compile is True and run_eagerly:
+            warnings.warn(  # Keras's warning
+                "If `run_eagerly` is True, then `jit_compile` cannot also be True. Disabling "
+                "`jit_compile`.",
+                stacklevel=3,
+            )
         # Keras's "auto" does not compile on the torch backend either.
-        self.jit_compile = jit_compile is True
+        self.jit_compile = jit_compile is True and not run_eagerly
+        self.auto_scale_loss = bool(auto_scale_loss)
         self.forward = torch.compile(model) if self.jit_compile else model
         # What train_step runs: the forward, or its DistributedDataParallel wrapper when
-        # training on several processes (kerastorch.distribute sets it).
+        # training on several processes (DistributedRun in run.py sets it).
         self.train_forward = self.forward
         self.requested_auto = device == "auto"
         self.device = resolve_device(device)
@@ -105,7 +124,8 @@ class CompiledModel:
                     'The "mixed_float16" policy needs a CUDA device: torch has no float16 LSTM '
                     'on the CPU. Use "mixed_bfloat16" there, or move the model to CUDA.'
                 )
-            self.loss_scaler = torch.amp.GradScaler(device.type)
+            if self.auto_scale_loss:  # Keras wraps the optimizer in a LossScaleOptimizer
+                self.loss_scaler = torch.amp.GradScaler(device.type)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = self.optimizer
         if isinstance(optimizer, optimizers_module.Optimizer):
@@ -128,11 +148,11 @@ class CompiledModel:
         shape = tuple(y_pred.shape)
         self.metrics = [
             metrics_module.get(spec, loss=self.loss, output_shape=shape)
-            for spec in self._metric_specs
+            for spec in self.metric_specs
         ]
         self.weighted_metrics = [
             metrics_module.get(spec, loss=self.loss, output_shape=shape)
-            for spec in self._weighted_specs
+            for spec in self.weighted_metric_specs
         ]
         # Keras logs a metric given in both lists twice: "accuracy" and "weighted_accuracy".
         unweighted = {metric.name for metric in self.metrics}
@@ -221,14 +241,14 @@ class CompiledModel:
 
     def reduce_metric_states(self, reduce: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Replace the loss and metric states by ``reduce`` of them, e.g. their sum over the
-        processes of a distributed run (``kerastorch.distribute``).
+        processes of a distributed run (``DistributedRun`` in ``run.py``).
 
         All states (totals, counts, confusion-matrix counts) go through ``reduce`` as one flat
         float64 tensor, and come back in their own dtype and device. Every state of a
         kerastorch metric is a sum over samples, so summing it over disjoint shards of the data
         gives the state of the whole data.
         """
-        slots = [(m, name) for m in self.all_metrics() for name in _state_names(m)]
+        slots = [(m, name) for m in self.all_metrics() for name in m.state_names]
         if not slots:
             return
         values = [getattr(metric, name) for metric, name in slots]
@@ -266,9 +286,25 @@ def resolve_device(device: Any) -> torch.device | None:
         ) from None
 
 
-def _state_names(metric: Any) -> list[str]:
-    """The state tensors' attribute names of a kerastorch metric (declared with add_state)."""
-    return list(getattr(metric, "_state_names", ()))
+def _check_steps_per_execution(steps_per_execution: Any) -> None:
+    """Keras runs ``steps_per_execution`` steps per compiled call; eager torch steps run one per
+    batch whatever the value, so anything but 1 is accepted with a warning that it does
+    nothing."""
+    if (
+        isinstance(steps_per_execution, bool)
+        or not isinstance(steps_per_execution, int)
+        or steps_per_execution < 1
+    ):
+        raise ValueError(
+            "Expected steps_per_execution to be a positive integer, received "
+            f"steps_per_execution={steps_per_execution!r}."
+        )
+    if steps_per_execution != 1:
+        warnings.warn(
+            f"compile(steps_per_execution={steps_per_execution}) has no effect in kerastorch: "
+            "steps run one per batch (Keras's PyTorch backend accepts only 1).",
+            stacklevel=4,
+        )
 
 
 def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """The fit / evaluate / predict loops: batches -> step -> callbacks, nothing else.
 
-Data comes from ``data.adapt`` (one dispatcher), each batch goes through one function of
-``step.py``, and everything else (history, progress, early stopping) is a callback.
+Data comes from ``data.as_data`` and ``data.adapt`` (one dispatcher each), each batch goes
+through one function of ``step.py``, everything else (history, progress, early stopping) is a
+callback, and what several processes must share goes through a run (``run.py``).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import signal
 import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 
-from kerastorch import distribute
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.training import data as data_module
-from kerastorch.training.data import Batch
+from kerastorch.training.data import Batch, DataAdapter
+from kerastorch.training.placement import Placement, placement_of, to_device
+from kerastorch.training.run import Run, current_run
 from kerastorch.training.step import predict_step, test_step, train_step
 from kerastorch.utils.modes import eval_mode, train_mode
 
@@ -51,41 +53,52 @@ def fit(
     validation_steps = data_module.check_steps(validation_steps, "validation_steps")
     class_weight = data_module.check_class_weight(class_weight)
 
-    # 1. Data: adapt, then split off the last fraction for validation (before any shuffling).
-    train_data = data_module.adapt(x, y, sample_weight)
-    if y is None and not train_data.targets_in_data:
+    # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
+    # one adapter for each part, with its batch size, shuffling and order.
+    train_input = data_module.as_data(x, y, sample_weight)
+    if not train_input.has_targets:
         raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
     if validation_split and validation_data is None:
-        train_data, val_data = train_data.split(validation_split)
+        train_input, val_input = train_input.split(validation_split)
     elif validation_split:
         raise ValueError("Pass either validation_split or validation_data, not both.")
     else:
-        val_data = (
+        val_input = (
             None
             if validation_data is None
-            else data_module.adapt(validation_data, arg="validation_data")
+            else data_module.as_data(validation_data, arg="validation_data")
         )
-    if class_weight is not None:
-        train_data.set_class_weight(class_weight)
-    batch_size = data_module.batch_size_for_steps(train_data, batch_size, steps_per_epoch)
-    if val_data is not None:
+    batch_size = data_module.batch_size_for_steps(train_input, batch_size, steps_per_epoch)
+    train_data = data_module.adapt(
+        train_input,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        keep_order=not shuffle,  # shuffled ragged sequences are bucketed by length
+        class_weight=class_weight,
+    )
+    val_data = None
+    if val_input is not None:
+        val_batch_size = data_module.check_batch_size(
+            validation_batch_size or batch_size, "validation_batch_size"
+        )
+        # keep_order: see evaluate(); exact for masked sequence losses.
+        val_data = data_module.adapt(val_input, batch_size=val_batch_size, keep_order=True)
         _check_validation_passes(val_data, validation_steps, initial_epoch, epochs, validation_freq)
 
-    # 2. Build from the data's shape, then bind the optimizer to the parameters. On several
-    # processes (run is None in one): the DDP wrapper, and this process's share of the data.
-    run = distribute.active_run()
-    placement = _prepare(model, train_data, batch_size)
-    if run is not None:
-        placement = _place_for_run(run, model, placement)
-    if placement.device.type == "cuda" and isinstance(train_data, data_module.ArrayData):
+    # 2. Build from the data's shape, then bind the optimizer to the parameters; then this
+    # process's share of the data (all of it in one process).
+    run = current_run()
+    placement = run.place(model, _prepare(model, train_data))
+    if placement.device.type == "cuda":
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
     compiled.bind_optimizer(model)
-    if run is not None:
-        train_data = run.shard(train_data, batch_size, training=True)
-        run.setup_training(model, compiled, train_data.first_batch(batch_size))
+    train_data = run.shard(train_data, training=True)
+    run.start_training(model, compiled, train_data)
+    if val_data is not None:
+        val_data = run.shard(val_data, training=False)
 
     # 3. Callbacks: the user's, then History and the progress bar.
-    train_epochs = data_module.EpochIterator(train_data, batch_size, shuffle, steps_per_epoch)
+    train_epochs = data_module.EpochIterator(train_data, steps_per_epoch)
     verbose = _verbose(verbose)
     history = History()
     callback_list = CallbackList(
@@ -98,34 +111,20 @@ def fit(
     model.stop_training = False
     val_epochs = None
     if val_data is not None:
-        val_batch_size = data_module.check_batch_size(
-            validation_batch_size or batch_size, "validation_batch_size"
-        )
-        if run is not None:
-            val_data = run.shard(val_data, val_batch_size, training=False)
         # Each validation is a fresh pass (cut at validation_steps), a generator's continues.
-        val_epochs = data_module.EpochIterator(
-            val_data,
-            val_batch_size,
-            shuffle=False,
-            steps=validation_steps,
-            keep_order=True,  # see evaluate(): exact for masked sequence losses
-            continue_passes=False,
-        )
+        val_epochs = data_module.EpochIterator(val_data, validation_steps, continue_passes=False)
     epoch_logs: dict[str, float] = {}
     model._initial_epoch = None  # BackupAndRestore sets it in on_train_begin, as in Keras
     callback_list.on_train_begin()
     initial_epoch = model._initial_epoch or initial_epoch
     # A stop set by a batch hook must stop every process at the same step.
-    sync_stop = run is not None and any(c.wants_batch_logs() for c in callbacks or [])
-    if run is not None:
-        run.check_initial_epoch(initial_epoch)
+    sync_stop = run.syncs_batch_stops(callbacks or [])
+    run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
     interrupt = _DeferredInterrupt.install()
     try:
         for epoch in range(initial_epoch, epochs):
-            if run is not None:
-                run.start_epoch(train_data, epoch)
+            run.start_epoch(train_data, epoch)
             batches = train_epochs.next_epoch()
             if batches is None:  # a generator has run out (NOTE [steps per epoch])
                 break
@@ -135,7 +134,7 @@ def fit(
             for step, batch in enumerate(batches):
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
-                train_step(model, compiled, _to_device(placement, batch))
+                train_step(model, compiled, to_device(placement, batch))
                 callback_list.on_batch_end("train", step, compiled.results)
                 if interrupt.requested:
                     raise KeyboardInterrupt  # deferred to the end of the step
@@ -143,8 +142,7 @@ def fit(
                     model.stop_training = run.any(model.stop_training)
                 if model.stop_training:
                     break
-            if run is not None:
-                run.sync_metrics(compiled)  # the same logs on every process
+            run.reduce_metrics(compiled)  # the logs of all processes
             epoch_logs = compiled.results()
             if val_epochs is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = _run_evaluation(
@@ -152,8 +150,7 @@ def fit(
                 )
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
-            if run is not None:
-                model.stop_training = run.any(model.stop_training)
+            model.stop_training = run.any(model.stop_training)
             if model.stop_training:
                 break
     except KeyboardInterrupt:
@@ -166,11 +163,9 @@ def fit(
     finally:
         interrupt.uninstall()
         model.eval()
-        if run is not None:
-            run.end_training(compiled)
+        run.end_training(compiled)
     callback_list.on_train_end(epoch_logs)
-    if run is not None:
-        run.barrier()  # process 0's checkpoints are written when fit returns anywhere
+    run.finish()  # process 0's checkpoints are written when fit returns anywhere
     return history
 
 
@@ -220,22 +215,18 @@ def evaluate(
 ):
     compiled = _require_compiled(model, "evaluate")
     steps = data_module.check_steps(steps, "steps")
-    eval_data = data_module.adapt(x, y, sample_weight)
-    if y is None and not eval_data.targets_in_data:
+    eval_input = data_module.as_data(x, y, sample_weight)
+    if not eval_input.has_targets:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
-    batch_size = data_module.batch_size_for_steps(eval_data, batch_size, steps)
-    run = distribute.active_run()  # None in one process
-    placement = _prepare(model, eval_data, batch_size)
-    if run is not None:
-        placement = _place_for_run(run, model, placement)
-        run.ensure_metrics(model, compiled, eval_data.first_batch(batch_size))
-        eval_data = run.shard(eval_data, batch_size, training=False)
-    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    batch_size = data_module.batch_size_for_steps(eval_input, batch_size, steps)
     # Input order, as Keras: a masked sequence loss is averaged per batch over its valid steps,
     # so length-bucketed batches would give another (if similar) value.
-    eval_epochs = data_module.EpochIterator(
-        eval_data, batch_size, shuffle=False, steps=steps, keep_order=True
-    )
+    eval_data = data_module.adapt(eval_input, batch_size=batch_size, keep_order=True)
+    run = current_run()
+    placement = run.place(model, _prepare(model, eval_data))
+    run.start_evaluation(model, compiled, eval_data)
+    eval_data = run.shard(eval_data, training=False)
+    eval_epochs = data_module.EpochIterator(eval_data, steps)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
@@ -261,11 +252,11 @@ def train_on_batch(
     data, placement = _one_batch_data(model, x, y, sample_weight, "train_on_batch")
     class_weight = data_module.check_class_weight(class_weight)
     if class_weight is not None:
-        data.set_class_weight(class_weight)
+        data = data.with_class_weight(class_weight)
     compiled.bind_optimizer(model)
     compiled.reset_metrics()
     with train_mode(model):
-        train_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
+        train_step(model, compiled, to_device(placement, data.batch(slice(0, len(data)))))
     return _returned_logs(compiled.results(), compiled, return_dict)
 
 
@@ -275,24 +266,26 @@ def test_on_batch(model: Any, x: Any, y: Any, *, sample_weight: Any, return_dict
     data, placement = _one_batch_data(model, x, y, sample_weight, "test_on_batch")
     compiled.reset_metrics()
     with eval_mode(model):
-        test_step(model, compiled, _to_device(placement, data.first_batch(len(data))))
+        test_step(model, compiled, to_device(placement, data.batch(slice(0, len(data)))))
     return _returned_logs(compiled.results(), compiled, return_dict)
 
 
-def _one_batch_data(model: Any, x: Any, y: Any, sample_weight: Any, caller: str):
-    if distribute.active_run() is not None:
+def _one_batch_data(
+    model: Any, x: Any, y: Any, sample_weight: Any, caller: str
+) -> tuple[data_module.IndexedData, Placement]:
+    if current_run().distributed:
         raise NotImplementedError(
             f"{caller} runs in one process; in a torch.distributed run use fit / evaluate."
         )
-    data = data_module.adapt(x, y, sample_weight)
+    data = data_module.as_data(x, y, sample_weight)
     if not isinstance(data, (data_module.ArrayData, data_module.RaggedData)):
         raise TypeError(
             f"{caller} takes one batch of arrays, tensors or sequences, received "
             f"{data.description}."
         )
-    if y is None and not data.targets_in_data:
+    if not data.has_targets:
         raise ValueError(f"{caller}(x, y): y is missing; the loss needs targets.")
-    return data, _prepare(model, data, len(data))
+    return data, _prepare(model, data_module.adapt(data, batch_size=len(data)))
 
 
 def _returned_logs(logs: dict[str, Any], compiled: Any, return_dict: bool):
@@ -314,31 +307,30 @@ def predict(
     pad_value: float | None = None,
 ) -> np.ndarray | list[np.ndarray]:
     steps = data_module.check_steps(steps, "steps")
-    predict_data = data_module.adapt(x)
-    batch_size = data_module.batch_size_for_steps(predict_data, batch_size, steps)
-    run = distribute.active_run()  # None in one process
-    placement = _prepare(model, predict_data, batch_size)
-    sharded = False
-    if run is not None:
-        placement = _place_for_run(run, model, placement)
-        shard = run.shard(predict_data, batch_size, training=False)
-        sharded, predict_data = shard is not predict_data, shard
+    predict_input = data_module.as_data(x)
+    batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
+    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    predict_data = data_module.adapt(
+        predict_input, batch_size=batch_size, keep_order=steps is not None
+    )
+    run = current_run()
+    placement = run.place(model, _prepare(model, predict_data))
+    predict_data = run.shard(predict_data, training=False)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
         model,
-        {"steps": steps or predict_data.num_batches(batch_size), "verbose": verbose},
+        {"steps": steps or predict_data.num_batches(), "verbose": verbose},
     )
     results: list[tuple[Any, torch.Tensor, torch.Tensor | None]] = []
-    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
-    indexed_batches = predict_data.indexed_batches(batch_size, keep_order=steps is not None)
+    indexed_batches = predict_data.indexed_batches()
     if steps is not None:
         indexed_batches = itertools.islice(indexed_batches, steps)
     callback_list.on_predict_begin()
     with eval_mode(model):
         for step, (index, batch) in enumerate(indexed_batches):
             callback_list.on_batch_begin("predict", step)
-            outputs, mask = predict_step(model, _to_device(placement, batch))
+            outputs, mask = predict_step(model, to_device(placement, batch))
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
             # batch has a mask); a padded array the user gave comes back whole, as in Keras.
             ragged = mask is not None and batch.mask is not None
@@ -347,8 +339,7 @@ def predict(
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
         warnings.warn(data_module.OUT_OF_DATA, stacklevel=3)
-    if sharded:
-        results = run.gather_predictions(results)  # every process's, on every process
+    results = run.gather_predictions(results, predict_data)  # every process's, on every process
     # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
     count = sum(len(out) for _, out, _ in results)
     return _assemble_predictions(results, count, pad_value)
@@ -393,11 +384,15 @@ def _assemble_predictions(results, count: int, pad_value: float | None):
 
 
 def _run_evaluation(
-    model, compiled, epochs, placement, callback_list, run=None
+    model: Any,
+    compiled: Any,
+    epochs: data_module.EpochIterator,
+    placement: Placement,
+    callback_list: CallbackList,
+    run: Run,
 ) -> dict[str, float]:
-    """One evaluation epoch of ``epochs`` (an EpochIterator) in inference mode; returns the loss
-    and metrics (nothing when a one-shot validation stream has run out), summed over the
-    processes of a distributed ``run``."""
+    """One evaluation epoch of ``epochs`` in inference mode; returns the loss and metrics
+    (nothing when a one-shot validation stream has run out), of all processes of ``run``."""
     batches = epochs.next_epoch()
     if batches is None:
         return {}
@@ -407,16 +402,15 @@ def _run_evaluation(
         for step, batch in enumerate(batches):
             _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
-            test_step(model, compiled, _to_device(placement, batch))
+            test_step(model, compiled, to_device(placement, batch))
             callback_list.on_batch_end("test", step, compiled.results)
-    if run is not None:
-        run.sync_metrics(compiled)
+    run.reduce_metrics(compiled)
     logs = compiled.results()
     callback_list.on_test_end(logs)
     return logs
 
 
-def _require_targets(batch: Batch, data: data_module.Adapter, action: str, step: int) -> None:
+def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) -> None:
     if batch.y is None:
         raise ValueError(
             f"{action}: batch {step} from {data.description} has no targets; the loss needs "
@@ -425,7 +419,7 @@ def _require_targets(batch: Batch, data: data_module.Adapter, action: str, step:
 
 
 def _check_validation_passes(
-    val_data: data_module.Adapter,
+    val_data: DataAdapter,
     validation_steps: int | None,
     initial_epoch: int,
     epochs: int,
@@ -454,13 +448,13 @@ def _require_compiled(model: Any, action: str):
     return model.compiled
 
 
-def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> Placement:
+def _prepare(model: Any, data: DataAdapter) -> Placement:
     """Build the model from the data's first batch if needed; return where its weights live.
 
     The first batch is read even for a built model, so that empty inputs fail here; streams keep
     it for their first epoch.
     """
-    first = data.first_batch(batch_size)
+    first = data.first_batch()
     if not model.built:
         with torch.no_grad():
             if model.input_batch_shape is None:
@@ -481,37 +475,7 @@ def _prepare(model: Any, data: data_module.Adapter, batch_size: int) -> Placemen
                 model.reset_states()  # that forward must not advance stateful layers
     if model.compiled is not None:
         model.compiled.place(model)
-    param = next(model.parameters(), None)
-    if param is None:
-        return Placement(torch.device("cpu"), torch.float32)
-    return Placement(param.device, param.dtype)
-
-
-def _place_for_run(run: Any, model: Any, placement: Placement) -> Placement:
-    """On several processes with nccl, each process's model goes to its own GPU."""
-    run.place(model)
-    param = next(model.parameters(), None)
-    return placement if param is None else Placement(param.device, param.dtype)
-
-
-class Placement(NamedTuple):
-    """Where the model's weights live; batches are moved (and float inputs cast) to match."""
-
-    device: torch.device
-    dtype: torch.dtype
-
-
-def _to_device(placement: Placement, batch: Batch) -> Batch:
-    device, dtype = placement
-    if device.type == "cpu" and dtype == torch.float32:
-        return batch  # the common case: nothing to do, no per-step work
-    x = batch.x
-    if torch.is_tensor(x) and x.is_floating_point() and x.dtype != dtype:
-        x = x.to(dtype)
-    moved = (x, *batch[1:])
-    if device.type == "cpu":
-        return Batch(*moved)
-    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in moved))
+    return placement_of(model)
 
 
 def _verbose(verbose: int | str) -> int:

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+
+from kerastorch.training.data import BatchedDataset
 
 __all__ = ["TimeseriesWindows", "timeseries_dataset_from_array"]
 
@@ -52,7 +53,7 @@ def _check_positive(arg: str, value: Any) -> int:
     return int(value)
 
 
-class TimeseriesWindows(Dataset):
+class TimeseriesWindows(BatchedDataset):
     """A ``torch.utils.data.Dataset`` of sliding windows over a time series, with their targets.
 
     Made by :func:`timeseries_dataset_from_array`; see NOTE [timeseries windows] in this module
@@ -61,12 +62,13 @@ class TimeseriesWindows(Dataset):
     ``(x, y)`` at once, ``x`` of shape ``(batch, sequence_length, *data.shape[1:])``. Batches keep
     the dtype of ``data`` and ``targets``.
 
-    ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served:
-    ``model.fit(windows)`` (and ``evaluate`` / ``predict`` / ``validation_data``) serves them so,
-    one ``__getitems__`` gather per batch, as Keras serves the batched ``tf.data`` dataset; the
-    ``batch_size`` / ``shuffle`` arguments of ``fit`` are then ignored (``batch_size`` applies
-    when the dataset's is None). Because ``__getitems__`` returns a ready batch, a
-    ``DataLoader`` over this dataset needs ``collate_fn=lambda batch: batch``.
+    ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served (it is a
+    :class:`~kerastorch.training.data.BatchedDataset`): ``model.fit(windows)`` (and ``evaluate``
+    / ``validation_data``; ``predict`` in order) serves them so, one ``__getitems__`` gather per
+    batch, as Keras serves the batched ``tf.data`` dataset; the ``batch_size`` / ``shuffle``
+    arguments of ``fit`` are then ignored (``batch_size`` applies when the dataset's is None).
+    Because ``__getitems__`` returns a ready batch, a ``DataLoader`` over this dataset needs
+    ``collate_fn=lambda batch: batch``.
 
     Example:
         >>> data = np.arange(10, dtype="float32").reshape(10, 1)

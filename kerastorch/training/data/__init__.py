@@ -1,12 +1,16 @@
 """Data adapters: every kind of input becomes batches (:class:`Batch`) before the loop sees it.
 
-``adapt()`` is the one dispatcher. One module per kind of input: ``arrays.py`` (numpy arrays,
-tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different lengths),
-``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by ``fit``),
-``generators.py`` (``DataLoader``, generators and other iterables of ready batches);
-``elements.py`` says what one yielded batch or sample means, ``epochs.py`` which batches
-make an epoch (``steps_per_epoch``), and ``sharding.py`` which of them one process takes in
-multi-process training (``kerastorch.distribute``).
+Two stages, each with one dispatcher: ``as_data()`` converts the input (an :class:`InputData`,
+which ``fit`` may split for validation), ``adapt()`` creates the :class:`DataAdapter` that serves
+it with a batch size, shuffling and order. One module per kind of input: ``arrays.py`` (numpy
+arrays, tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different
+lengths), ``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by
+``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches).
+``indexed.py`` serves the inputs read by sample index (arrays, ragged lists, map-style
+datasets), ``generators.py`` the streams; ``elements.py`` says what one yielded batch or
+sample means, ``epochs.py`` which batches make an epoch (``steps_per_epoch``), and
+``sharding.py`` which of them one process takes in multi-process training
+(``kerastorch.distribute``).
 
 What each input accepts, as in Keras: arrays take ``y``, ``sample_weight``, ``class_weight``,
 ``shuffle``, ``batch_size`` and ``validation_split``. Datasets, loaders and generators carry their
@@ -27,11 +31,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from kerastorch.training.data.arrays import ArrayData, LazyArray, split_point
+from kerastorch.training.data.arrays import ArrayData, LazyArray
 from kerastorch.training.data.base import (
     DEFAULT_BATCH_SIZE,
     Batch,
     DataAdapter,
+    InputData,
     batch_size_for_steps,
     check_batch_size,
     check_class_weight,
@@ -42,29 +47,33 @@ from kerastorch.training.data.base import (
 )
 from kerastorch.training.data.elements import collate, to_batch
 from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator
-from kerastorch.training.data.generators import BatchStreamData, StreamData
+from kerastorch.training.data.generators import BatchStreamData, StreamAdapter, StreamData
+from kerastorch.training.data.indexed import IndexedAdapter, IndexedData, split_point
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
-from kerastorch.training.data.sharding import ShardedData, check_global_batch_size, is_indexable
-from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
-
-Adapter = DataAdapter
+from kerastorch.training.data.sharding import ShardedAdapter, check_global_batch_size
+from kerastorch.training.data.torch_data import BatchedDataset, DatasetData, IterableDatasetData
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "OUT_OF_DATA",
-    "Adapter",
     "ArrayData",
     "Batch",
     "BatchStreamData",
+    "BatchedDataset",
     "DataAdapter",
     "DatasetData",
     "EpochIterator",
+    "IndexedAdapter",
+    "IndexedData",
+    "InputData",
     "IterableDatasetData",
     "LazyArray",
     "RaggedData",
-    "ShardedData",
+    "ShardedAdapter",
+    "StreamAdapter",
     "StreamData",
     "adapt",
+    "as_data",
     "batch_size_for_steps",
     "check_batch_size",
     "check_class_weight",
@@ -74,7 +83,6 @@ __all__ = [
     "class_weights_to_sample_weights",
     "collate",
     "is_batch_source",
-    "is_indexable",
     "is_ragged",
     "pad_batch",
     "split_point",
@@ -100,7 +108,7 @@ def is_batch_source(value: Any) -> bool:
     return hasattr(value, "__next__") or hasattr(value, "__iter__")
 
 
-def _stream_adapter(x: Any) -> DataAdapter:
+def _source_data(x: Any) -> InputData:
     if isinstance(x, DataLoader):
         return BatchStreamData(x)
     if isinstance(x, IterableDataset):
@@ -110,7 +118,7 @@ def _stream_adapter(x: Any) -> DataAdapter:
     return BatchStreamData(x)
 
 
-def _kind(data: DataAdapter) -> str:
+def _kind(data: InputData) -> str:
     if isinstance(data, BatchStreamData):
         if isinstance(data.source, DataLoader):
             return "torch DataLoader"
@@ -118,8 +126,9 @@ def _kind(data: DataAdapter) -> str:
     return _KIND[type(data)]
 
 
-def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -> DataAdapter:
-    """Turn user data into an adapter (the single dispatcher for every kind of input).
+def as_data(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -> InputData:
+    """Convert user data (the single dispatcher for every kind of input); :func:`adapt` then
+    serves it in batches.
 
     Args:
         x: Arrays / tensors / lists, a list of sequences of different lengths, a torch
@@ -131,11 +140,11 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -
         arg: ``"x"`` or ``"validation_data"``, for error messages.
 
     Example:
-        >>> type(adapt(np.zeros((4, 3)), np.zeros(4))).__name__
+        >>> type(as_data(np.zeros((4, 3)), np.zeros(4))).__name__
         'ArrayData'
-        >>> type(adapt([np.zeros((3, 2)), np.zeros((5, 2))])).__name__
+        >>> type(as_data([np.zeros((3, 2)), np.zeros((5, 2))])).__name__
         'RaggedData'
-        >>> type(adapt(iter([(np.zeros((2, 3)), np.zeros(2))]))).__name__
+        >>> type(as_data(iter([(np.zeros((2, 3)), np.zeros(2))]))).__name__
         'BatchStreamData'
     """
     if arg == "validation_data" and not is_batch_source(x):
@@ -148,7 +157,7 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -
             )
         x, y, sample_weight = (*x, None)[:3]
     if is_batch_source(x):
-        data = _stream_adapter(x)
+        data = _source_data(x)
         kind = _kind(data)
         if y is not None:
             raise ValueError(
@@ -164,3 +173,50 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -
     if is_ragged(x):
         return RaggedData(x, y, sample_weight)
     return ArrayData(x, y, sample_weight)
+
+
+def adapt(
+    data: InputData,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    keep_order: bool = True,
+    class_weight: dict[int, float] | None = None,
+) -> DataAdapter:
+    """The adapter that serves ``data`` in batches (one per kind of input).
+
+    Args:
+        data: From :func:`as_data`.
+        batch_size: Samples per batch. A stream of ready batches (a ``DataLoader``, a
+            generator) keeps its own, and a :class:`BatchedDataset` its own when it has one,
+            as Keras keeps a batched dataset's.
+        shuffle: A new random order every pass, for arrays and map-style datasets (a
+            :class:`BatchedDataset` follows its own ``shuffle``; streams their own order).
+        keep_order: Batches in input order (unless shuffled); False lets ragged sequences of
+            similar lengths go together (NOTE [length buckets] in ``indexed.py``).
+        class_weight: Keras's ``class_weight`` (see ``check_class_weight``).
+
+    Example:
+        >>> data = adapt(as_data(np.zeros((50, 3))), batch_size=32)
+        >>> type(data).__name__, data.num_batches()
+        ('IndexedAdapter', 2)
+    """
+    if isinstance(data, StreamData):
+        own_batches = isinstance(data, BatchStreamData)
+        return StreamAdapter(
+            data, batch_size=None if own_batches else batch_size, class_weight=class_weight
+        )
+    if not isinstance(data, IndexedData):
+        raise TypeError(f"adapt() takes the data of as_data(), received {type(data).__name__}.")
+    if class_weight is not None:
+        data = data.with_class_weight(class_weight)
+    if isinstance(data, DatasetData) and isinstance(data.dataset, BatchedDataset):
+        served = data.dataset
+        return IndexedAdapter(
+            data,
+            batch_size=served.batch_size or batch_size,
+            shuffle=served.shuffle,
+            seed=served.seed,
+        )
+    by_length = not keep_order and data.lengths is not None
+    return IndexedAdapter(data, batch_size=batch_size, shuffle=shuffle, by_length=by_length)

@@ -12,39 +12,16 @@ NOTE [lazy arrays]
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
-from kerastorch.training.data.base import (
-    Batch,
-    DataAdapter,
-    check_finite,
-    class_weights_to_sample_weights,
-    to_tensor,
-)
+from kerastorch.training.data.base import Batch, check_finite, to_tensor
+from kerastorch.training.data.indexed import IndexedData, split_point
 
 # In-memory arrays at least this big that need a dtype conversion are converted per batch.
 LAZY_CONVERSION_BYTES = 1 << 28  # 256 MiB
-
-
-def split_point(n: int, validation_split: float) -> int:
-    """Where Keras splits ``n`` samples: ``floor(n * (1 - validation_split))``."""
-    if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
-        raise ValueError(
-            f"Expected 0 <= validation_split < 1, received validation_split={validation_split!r}."
-        )
-    cut = math.floor(n * (1.0 - validation_split))
-    if cut == 0 or cut == n:
-        raise ValueError(
-            f"validation_split={validation_split} of {n} samples leaves "
-            f"{'no training' if cut == 0 else 'no validation'} samples; use more samples or "
-            "another fraction."
-        )
-    return cut
 
 
 def _target_dtype(dtype: np.dtype, floating: bool) -> np.dtype:
@@ -126,7 +103,10 @@ def is_lazy_candidate(value: Any) -> bool:
     )
 
 
-def as_column(value: Any, arg: str, floating: bool = False) -> torch.Tensor | LazyArray:
+Column = torch.Tensor | LazyArray
+
+
+def as_column(value: Any, arg: str, floating: bool = False) -> Column:
     """A tensor converted once, or a :class:`LazyArray` (NOTE [lazy arrays])."""
     if is_lazy_candidate(value):
         return LazyArray(value, arg, floating)
@@ -134,13 +114,13 @@ def as_column(value: Any, arg: str, floating: bool = False) -> torch.Tensor | La
     return tensor.float() if floating else tensor
 
 
-def _part(column: torch.Tensor | LazyArray | None, index: slice) -> Any:
+def _part(column: Column | None, index: slice) -> Any:
     if column is None:
         return None
     return column.view(index) if isinstance(column, LazyArray) else column[index]
 
 
-class ArrayData(DataAdapter):
+class ArrayData(IndexedData):
     """In-memory arrays of ``N`` samples: ``x``, optional ``y`` and ``sample_weight``.
 
     ``sample_weight`` is per sample ``(N,)`` or, for sequence outputs, per time step ``(N, T)``.
@@ -148,13 +128,11 @@ class ArrayData(DataAdapter):
 
     Example:
         >>> data = ArrayData(np.zeros((50, 3)), np.zeros((50, 1)))
-        >>> [len(x) for x, y, w, mask in data.batches(32, shuffle=False)]
-        [32, 18]
+        >>> len(data), tuple(data.batch(slice(0, 32)).x.shape)
+        (50, (32, 3))
     """
 
-    def __init__(
-        self, x: Any, y: Any = None, sample_weight: Any = None, *, check: bool = True
-    ) -> None:
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None) -> None:
         self.x = as_column(x, "x")
         self.y = None if y is None else as_column(y, "y")
         self.sample_weight = (
@@ -170,16 +148,23 @@ class ArrayData(DataAdapter):
                 )
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
-        if check:
-            for arg, value in (("x", self.x), ("y", self.y)):
-                if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
-                    check_finite(value, arg)
+        for arg, value in (("x", self.x), ("y", self.y)):
+            if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
+                check_finite(value, arg)
+
+    @classmethod
+    def _of_columns(cls, x: Column, y: Column | None, sample_weight: Column | None) -> ArrayData:
+        """Columns already converted and checked (parts of another ArrayData)."""
+        data = cls.__new__(cls)
+        data.x, data.y, data.sample_weight = x, y, sample_weight
+        return data
 
     def __len__(self) -> int:
         return len(self.x)
 
-    def num_samples(self) -> int:
-        return len(self)
+    @property
+    def has_targets(self) -> bool:
+        return self.y is not None
 
     def pin_memory(self) -> None:
         """Page-lock the in-memory arrays once, so every batch copies to the GPU asynchronously
@@ -195,60 +180,21 @@ class ArrayData(DataAdapter):
         return self._take(slice(0, cut)), self._take(slice(cut, len(self)))
 
     def _take(self, index: slice) -> ArrayData:
-        part = ArrayData.__new__(ArrayData)
-        part.x = _part(self.x, index)
-        part.y = _part(self.y, index)
-        part.sample_weight = _part(self.sample_weight, index)
-        return part
+        return ArrayData._of_columns(
+            _part(self.x, index), _part(self.y, index), _part(self.sample_weight, index)
+        )
 
-    def set_class_weight(self, class_weight: dict[int, float]) -> None:
-        """Keras's ``class_weight``: each sample weighs as much as its class (never together
-        with ``sample_weight``, as in Keras)."""
-        if self.sample_weight is not None:
-            raise ValueError(
-                "You cannot `class_weight` and `sample_weight` at the same time. Pass one of "
-                "them: fold the class weights into sample_weight if you need both."
-            )
+    def class_labels(self) -> torch.Tensor:
         if self.y is None:
             raise ValueError("class_weight needs targets y to find each sample's class.")
-        y = self.y.materialize() if isinstance(self.y, LazyArray) else self.y
-        self.sample_weight = class_weights_to_sample_weights(y, class_weight)
+        return self.y.materialize() if isinstance(self.y, LazyArray) else self.y
 
-    def num_batches(self, batch_size: int) -> int:
-        return math.ceil(len(self) / batch_size)
+    def with_sample_weight(self, sample_weight: torch.Tensor) -> ArrayData:
+        return ArrayData._of_columns(self.x, self.y, sample_weight)
 
-    def indexed_batches(
-        self, batch_size: int, keep_order: bool = False
-    ) -> Iterator[tuple[slice, Batch]]:
-        """Batches in input order, with the samples each holds (views, no copies)."""
-        tensors = (self.x, self.y, self.sample_weight)
-        for start in range(0, len(self), batch_size):
-            index = slice(start, start + batch_size)
-            yield index, Batch(*(None if t is None else t[index] for t in tensors))
-
-    def batch_indices(
-        self,
-        batch_size: int,
-        shuffle: bool,
-        keep_order: bool = False,
-        generator: torch.Generator | None = None,
-    ) -> list[torch.Tensor]:
-        """The samples of each batch of one epoch (for sharding: NOTE [sharding])."""
-        n = len(self)
-        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-        return list(order.split(batch_size))
-
-    def batch(self, index: torch.Tensor) -> Batch:
-        """The batch of samples ``index``."""
-        tensors = (self.x, self.y, self.sample_weight)
-        return Batch(*(None if t is None else t.index_select(0, index) for t in tensors))
-
-    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
-        """One epoch of batches; the last partial batch is kept, as in Keras. ``keep_order`` is
-        for ragged data; arrays always come in input order unless shuffled."""
-        if not shuffle:
-            for _, batch in self.indexed_batches(batch_size):
-                yield batch
-            return
-        for index in torch.randperm(len(self)).split(batch_size):
-            yield self.batch(index)
+    def batch(self, index: slice | torch.Tensor) -> Batch:
+        """The samples ``index``: views for a slice, one ``index_select`` for an index tensor."""
+        columns = (self.x, self.y, self.sample_weight)
+        if isinstance(index, slice):
+            return Batch(*(None if c is None else c[index] for c in columns))
+        return Batch(*(None if c is None else c.index_select(0, index) for c in columns))

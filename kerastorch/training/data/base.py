@@ -1,5 +1,6 @@
-"""What every data adapter shares: the Batch record, the adapter interface, conversion to
-tensors, input checks and Keras's ``class_weight``."""
+"""What all data shares: the Batch record, the two stages (:class:`InputData`, the converted
+input; :class:`DataAdapter`, its batches), conversion to tensors, input checks and Keras's
+``class_weight``."""
 
 from __future__ import annotations
 
@@ -128,48 +129,35 @@ def class_weights_to_sample_weights(
     return table[torch.where(known, labels, size)]
 
 
-class DataAdapter:
-    """The interface the loops use; one subclass per kind of input.
+class InputData:
+    """The user's input, converted but not yet batched: the first of the two stages of data.
 
-    ``batches(batch_size, shuffle, keep_order)`` gives one epoch of :class:`Batch`;
-    ``indexed_batches(batch_size)`` gives ``(index, batch)`` pairs in a fixed order for
-    ``predict`` (``index`` says which samples, a ``slice`` or an index tensor);
-    ``num_batches(batch_size)`` is ``None`` when unknown; ``first_batch(batch_size)`` is what the
-    model is built from (inputs that can be read only once keep it for the first epoch).
+    :func:`~kerastorch.training.data.as_data` makes one from ``fit``'s ``x`` (one subclass per
+    kind of input); :func:`~kerastorch.training.data.adapt` then serves it in batches through a
+    :class:`DataAdapter` created with the batch size, shuffling and order. In between, ``fit``
+    splits off the validation data (:meth:`split`) and picks the batch size
+    (:func:`batch_size_for_steps`).
 
     Attributes:
-        one_shot: The input can be read only once (a generator): epochs continue it.
-        targets_in_data: Targets come with the data (datasets, loaders, generators), so ``fit``'s
-            ``y`` must be None.
-        varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
-            the model is built with an unknown time axis.
+        has_targets: The batches carry targets (or may: datasets and streams bring their own,
+            checked batch by batch); False for arrays given without ``y``.
         description: How errors name the input ("a torch DataLoader").
     """
 
-    one_shot = False
-    targets_in_data = False
-    varying_shapes = False
+    has_targets = True
     description = "arrays"
 
-    def num_batches(self, batch_size: int) -> int | None:
-        raise NotImplementedError
+    @property
+    def input_type(self) -> type:
+        """The type of the user's object, for error messages."""
+        return type(self)
 
     def num_samples(self) -> int | None:
-        """How many samples, if known and if ``batch_size`` decides the batches."""
+        """How many samples, if known and if ``fit``'s ``batch_size`` decides the batches."""
         return None
 
-    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
-        raise NotImplementedError
-
-    def indexed_batches(
-        self, batch_size: int, keep_order: bool = False
-    ) -> Iterator[tuple[Any, Batch]]:
-        raise NotImplementedError
-
-    def first_batch(self, batch_size: int) -> Batch:
-        return next(iter(self.batches(batch_size, shuffle=False, keep_order=True)))
-
-    def split(self, validation_split: float) -> tuple[DataAdapter, DataAdapter]:
+    def split(self, validation_split: float) -> tuple[InputData, InputData]:
+        """Keras's ``validation_split``: arrays only (see ``ArrayData.split``)."""
         raise ValueError(
             "Argument `validation_split` is only supported for tensors or NumPy arrays. Found "
             f"incompatible type in the input: [{self.input_type!r}]. Pass validation_data "
@@ -177,15 +165,48 @@ class DataAdapter:
             "(torch.utils.data.random_split)."
         )
 
-    @property
-    def input_type(self) -> type:
-        return type(self)
 
-    def set_class_weight(self, class_weight: dict[int, float]) -> None:
+class DataAdapter:
+    """Serves one input in batches (:class:`Batch`), with the batch size, shuffling and order it
+    was created with; the loops use nothing else of the data.
+
+    ``batches()`` is one pass (an epoch, unless ``steps_per_epoch`` cuts it: ``epochs.py``);
+    ``indexed_batches()`` is one pass in a fixed order with the positions of each batch's
+    samples, for ``predict`` (a ``slice`` or an index tensor); ``first_batch()`` is what the
+    model is built from (an input that can be read only once keeps it for the first pass).
+
+    Attributes:
+        batch_size: Samples per batch, or None when the input brings its own batches (a
+            ``DataLoader``, a generator).
+        one_shot: The input can be read only once (a generator): passes continue it.
+        varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
+            the model is built with an unknown time axis.
+        description: How errors name the input, as the :class:`InputData` served.
+    """
+
+    batch_size: int | None = None
+    one_shot = False
+    varying_shapes = False
+    description = "arrays"
+
+    def num_batches(self) -> int | None:
+        """Batches per pass; None when unknown (a stream of unknown length)."""
         raise NotImplementedError
 
+    def batches(self) -> Iterator[Batch]:
+        raise NotImplementedError
 
-def batch_size_for_steps(data: DataAdapter, batch_size: Any, steps: int | None) -> int:
+    def indexed_batches(self) -> Iterator[tuple[Any, Batch]]:
+        raise NotImplementedError
+
+    def first_batch(self) -> Batch:
+        raise NotImplementedError
+
+    def pin_memory(self) -> None:
+        """Page-lock in-memory arrays for asynchronous copies to a GPU (arrays only)."""
+
+
+def batch_size_for_steps(data: InputData, batch_size: Any, steps: int | None) -> int:
     """Keras's rule: without ``batch_size``, ``steps`` batches cover the samples once
     (``ceil(N / steps)`` per batch); otherwise ``batch_size`` or 32."""
     if batch_size is None and steps is not None:

@@ -39,25 +39,18 @@ class EpochIterator:
     Example:
         >>> import numpy as np
         >>> from kerastorch.training.data.arrays import ArrayData
-        >>> epochs = EpochIterator(ArrayData(np.zeros((5, 1))), batch_size=1, steps=2)
+        >>> from kerastorch.training.data.indexed import IndexedAdapter
+        >>> data = IndexedAdapter(ArrayData(np.zeros((5, 1))), batch_size=1)
+        >>> epochs = EpochIterator(data, steps=2)
         >>> [len(list(epochs.next_epoch())) for _ in range(2)]
         [2, 2]
     """
 
     def __init__(
-        self,
-        data: DataAdapter,
-        batch_size: int,
-        shuffle: bool = False,
-        steps: int | None = None,
-        keep_order: bool | None = None,
-        continue_passes: bool = True,
+        self, data: DataAdapter, steps: int | None = None, continue_passes: bool = True
     ) -> None:
         self.data = data
-        self.batch_size = batch_size
-        self.shuffle = shuffle
         self.steps = steps
-        self.keep_order = not shuffle if keep_order is None else keep_order
         self.continue_passes = continue_passes or data.one_shot
         self.exhausted = False  # a one-shot input has run out
         self._iterator: Iterator[Batch] | None = None  # continued across epochs with steps
@@ -65,10 +58,10 @@ class EpochIterator:
     @property
     def num_batches(self) -> int | None:
         """Batches per epoch (None when unknown: a stream of unknown length)."""
-        return self.steps or self.data.num_batches(self.batch_size)
+        return self.steps or self.data.num_batches()
 
     def _fresh(self) -> Iterator[Batch]:
-        return iter(self.data.batches(self.batch_size, self.shuffle, keep_order=self.keep_order))
+        return iter(self.data.batches())
 
     def _out_of_data(self) -> None:
         warnings.warn(OUT_OF_DATA, stacklevel=4)

@@ -1,7 +1,8 @@
-"""Adapters for streams of ready batches: a ``DataLoader``, a Python generator or iterator, or
-any other iterable object yielding ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` batches.
+"""Inputs read as streams, and their adapter: ready batches from a ``DataLoader``, a Python
+generator or iterator, or any other iterable object yielding ``(x,)``, ``(x, y)`` or
+``(x, y, sample_weight)`` batches (and, in ``torch_data.py``, an ``IterableDataset`` of samples).
 
-The stream's own batching is used as is (``fit``'s ``batch_size`` and ``shuffle`` do not apply,
+A stream's own batching is used as is (``fit``'s ``batch_size`` and ``shuffle`` do not apply,
 as in Keras). Batches may differ in length from one to the next: a ragged list of sequences in a
 batch is padded with its mask, and a pair ``(x_padded, mask)`` is taken as given (see
 ``elements.py``).
@@ -19,60 +20,45 @@ NOTE [one-shot and re-iterable streams]
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from torch.utils.data import DataLoader
 
-from kerastorch.training.data.base import Batch, DataAdapter
-from kerastorch.training.data.elements import to_batch
+from kerastorch.training.data.base import Batch, DataAdapter, InputData
+from kerastorch.training.data.elements import collate, to_batch
 
 
-class StreamData(DataAdapter):
-    """Base of adapters that pull batches from an iterator (see NOTE [one-shot and re-iterable
-    streams]): subclasses define ``_fresh(batch_size)``, one pass of converted batches."""
+class StreamData(InputData):
+    """An input read as a stream (see NOTE [one-shot and re-iterable streams]): ``items()`` is
+    one pass over it, of ready batches or, with ``yields_samples``, of single samples that the
+    adapter groups into batches.
 
-    targets_in_data = True
-    varying_shapes = True
+    Attributes:
+        source: The user's object (a DataLoader, a generator, an IterableDataset...).
+        one_shot: It can be read only once (a generator or iterator).
+        yields_samples: Its items are samples, batched with ``fit``'s ``batch_size``.
+    """
 
-    def __init__(self) -> None:
-        self.class_weight: dict[int, float] | None = None
-        self._pending: tuple[Batch, Iterator[Batch]] | None = None
+    one_shot = False
+    yields_samples = False
 
-    def set_class_weight(self, class_weight: dict[int, float]) -> None:
-        self.class_weight = class_weight
+    def __init__(self, source: Any) -> None:
+        self.source = source
 
-    def _fresh(self, batch_size: int) -> Iterator[Batch]:
-        raise NotImplementedError
+    @property
+    def input_type(self) -> type:
+        return type(self.source)
 
-    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
-        if self._pending is not None:  # resume after the batch the model was built from
-            first, rest = self._pending
-            self._pending = None
-            yield first
-            yield from rest
-            return
-        yield from self._fresh(batch_size)
+    def items(self) -> Iterator[Any]:
+        """One pass: a fresh iterator of a re-iterable source, the rest of a one-shot one."""
+        return self.source if self.one_shot else iter(self.source)
 
-    def first_batch(self, batch_size: int) -> Batch:
-        if self._pending is None:
-            rest = self._fresh(batch_size)
-            first = next(rest, None)
-            if first is None:
-                raise ValueError(
-                    f"x ({self.description}) yielded no batches; it must yield at least one."
-                )
-            self._pending = (first, rest)
-        return self._pending[0]
-
-    def indexed_batches(
-        self, batch_size: int, keep_order: bool = False
-    ) -> Iterator[tuple[slice, Batch]]:
-        """Batches in stream order, with the positions of their samples in the output."""
-        start = 0
-        for batch in self.batches(batch_size, shuffle=False):
-            yield slice(start, start + len(batch.x)), batch
-            start += len(batch.x)
+    def num_items(self) -> int | None:
+        """Items per pass, when the source knows (``len``)."""
+        return None
 
 
 class BatchStreamData(StreamData):
@@ -83,14 +69,13 @@ class BatchStreamData(StreamData):
         >>> def batches():
         ...     for n in (3, 5):
         ...         yield np.zeros((2, n, 1)), np.zeros((2, 1))
-        >>> data = BatchStreamData(batches())
-        >>> [tuple(batch.x.shape) for batch in data.batches(32, shuffle=False)]
+        >>> data = StreamAdapter(BatchStreamData(batches()))
+        >>> [tuple(batch.x.shape) for batch in data.batches()]
         [(2, 3, 1), (2, 5, 1)]
     """
 
     def __init__(self, source: Iterable[Any]) -> None:
-        super().__init__()
-        self.source = source
+        super().__init__(source)
         self.one_shot = hasattr(source, "__next__")
         if isinstance(source, DataLoader):
             self.description = "a torch DataLoader"
@@ -99,11 +84,7 @@ class BatchStreamData(StreamData):
         else:
             self.description = f"an iterable {type(source).__name__}"
 
-    @property
-    def input_type(self) -> type:
-        return type(self.source)
-
-    def num_batches(self, batch_size: int) -> int | None:
+    def num_items(self) -> int | None:
         if isinstance(self.source, DataLoader):
             try:
                 return len(self.source)
@@ -111,6 +92,78 @@ class BatchStreamData(StreamData):
                 return None
         return None
 
-    def _fresh(self, batch_size: int) -> Iterator[Batch]:
-        for element in self.source if self.one_shot else iter(self.source):
-            yield to_batch(element, self.description, class_weight=self.class_weight)
+
+class StreamAdapter(DataAdapter):
+    """Batches of a :class:`StreamData`: its own batches, or its samples grouped ``batch_size``
+    at a time (``yields_samples``), in its own order.
+
+    Args:
+        stream: The input.
+        batch_size: Samples per batch, for a stream of samples only (a stream of batches keeps
+            its own).
+        class_weight: Keras's ``class_weight``, applied to each batch that has no weights.
+    """
+
+    varying_shapes = True
+
+    def __init__(
+        self,
+        stream: StreamData,
+        *,
+        batch_size: int | None = None,
+        class_weight: dict[int, float] | None = None,
+    ) -> None:
+        if stream.yields_samples != (batch_size is not None):
+            raise ValueError(
+                f"{stream.description} yields "
+                f"{'samples, which need' if stream.yields_samples else 'batches, which take no'} "
+                f"batch_size; received batch_size={batch_size!r}."
+            )
+        self.stream = stream
+        self.batch_size = batch_size
+        self.class_weight = class_weight
+        self.one_shot = stream.one_shot
+        self.description = stream.description
+        self._pending: tuple[Batch, Iterator[Batch]] | None = None
+
+    def num_batches(self) -> int | None:
+        count = self.stream.num_items()
+        if count is None or self.batch_size is None:
+            return count
+        return math.ceil(count / self.batch_size)
+
+    def _fresh(self) -> Iterator[Batch]:
+        items, source, class_weight = self.stream.items(), self.description, self.class_weight
+        if self.batch_size is None:
+            for element in items:
+                yield to_batch(element, source, class_weight=class_weight)
+            return
+        while chunk := list(itertools.islice(items, self.batch_size)):
+            yield to_batch(collate(chunk, source), source, class_weight=class_weight)
+
+    def batches(self) -> Iterator[Batch]:
+        if self._pending is not None:  # resume after the batch the model was built from
+            first, rest = self._pending
+            self._pending = None
+            yield first
+            yield from rest
+            return
+        yield from self._fresh()
+
+    def first_batch(self) -> Batch:
+        if self._pending is None:
+            rest = self._fresh()
+            first = next(rest, None)
+            if first is None:
+                raise ValueError(
+                    f"x ({self.description}) yielded no batches; it must yield at least one."
+                )
+            self._pending = (first, rest)
+        return self._pending[0]
+
+    def indexed_batches(self) -> Iterator[tuple[slice, Batch]]:
+        """Batches in stream order, with the positions of their samples in the output."""
+        start = 0
+        for batch in self.batches():
+            yield slice(start, start + len(batch.x)), batch
+            start += len(batch.x)

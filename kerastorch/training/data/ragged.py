@@ -6,29 +6,19 @@ batch is padded only to its own longest sequence, with one vectorized gather, an
 fastest (NOTE [masked execution] in ``layers/recurrent.py``).
 
 When the order does not matter, batches are bucketed: sequences of similar length go together, so
-little compute is spent on padding.
+little compute is spent on padding (NOTE [length buckets] in ``indexed.py``).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from kerastorch.training.data.base import (
-    Batch,
-    DataAdapter,
-    check_finite,
-    class_weights_to_sample_weights,
-    to_tensor,
-)
-
-# Shuffled sequences are sorted by length within pools of this many batches: batches of similar
-# lengths, in a fresh random order every epoch.
-BUCKET_POOL_BATCHES = 50
+from kerastorch.training.data.base import Batch, check_finite, to_tensor
+from kerastorch.training.data.indexed import IndexedData, split_point
 
 
 def is_ragged(x: Any) -> bool:
@@ -85,6 +75,9 @@ class RaggedStore:
         return part
 
 
+Column = RaggedStore | torch.Tensor
+
+
 def pad_batch(sequences: Sequence[Any], arg: str) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch of sequences of different lengths, right-padded with zeros, and its mask.
 
@@ -97,14 +90,14 @@ def pad_batch(sequences: Sequence[Any], arg: str) -> tuple[torch.Tensor, torch.T
     return store.gather(torch.arange(len(store)))
 
 
-class RaggedData(DataAdapter):
+class RaggedData(IndexedData):
     """A list of ``N`` sequences (``(T_i, features)`` arrays, or token-id lists), with targets
     that are either one array of ``N`` rows or another list of sequences. ``sample_weight`` is one
     weight per sequence ``(N,)``, or a list of per-step weights (padded steps weigh 0).
 
     Example:
         >>> data = RaggedData([np.ones((3, 2)), np.ones((5, 2))], np.zeros((2, 1)))
-        >>> batch = next(data.batches(2, shuffle=False))
+        >>> batch = data.batch(torch.arange(2))
         >>> tuple(batch.x.shape), batch.mask.sum(1).tolist()
         ((2, 5, 2), [3, 5])
     """
@@ -135,94 +128,49 @@ class RaggedData(DataAdapter):
                     f"in x and {len(value)} in {arg}."
                 )
 
+    @classmethod
+    def _of_stores(
+        cls, x: RaggedStore, y: Column | None, sample_weight: Column | None
+    ) -> RaggedData:
+        """Stores already converted and checked (parts of another RaggedData)."""
+        data = cls.__new__(cls)
+        data.x, data.y, data.sample_weight = x, y, sample_weight
+        return data
+
     def __len__(self) -> int:
         return len(self.x)
 
-    def num_samples(self) -> int:
-        return len(self)
+    @property
+    def has_targets(self) -> bool:
+        return self.y is not None
 
-    def set_class_weight(self, class_weight: dict[int, float]) -> None:
-        """Keras's ``class_weight``: each sequence weighs as much as its class."""
-        if self.sample_weight is not None:
-            raise ValueError(
-                "You cannot `class_weight` and `sample_weight` at the same time. Pass one of "
-                "them: fold the class weights into sample_weight if you need both."
-            )
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.x.lengths
+
+    def class_labels(self) -> torch.Tensor:
         if not isinstance(self.y, torch.Tensor):
             raise ValueError(
                 "class_weight needs one class label per sequence; y is "
                 f"{'missing' if self.y is None else 'a list of per-step targets'}. Use "
                 "sample_weight (a list of per-step weights) instead."
             )
-        self.sample_weight = class_weights_to_sample_weights(self.y, class_weight)
+        return self.y
 
-    @property
-    def lengths(self) -> torch.Tensor:
-        return self.x.lengths
-
-    def first_batch_shape(self) -> tuple[int | None, ...]:
-        """``(None, None, *features)``: what the model is built from."""
-        return (None, None, *self.x.values.shape[1:])
+    def with_sample_weight(self, sample_weight: torch.Tensor) -> RaggedData:
+        return RaggedData._of_stores(self.x, self.y, sample_weight)
 
     def split(self, validation_split: float) -> tuple[RaggedData, RaggedData]:
         """Keras's split: the *last* ``validation_split`` fraction, before any shuffling."""
-        from kerastorch.training.data.arrays import split_point
-
         cut = split_point(len(self), validation_split)
         return self._take(slice(0, cut)), self._take(slice(cut, len(self)))
 
     def _take(self, index: slice) -> RaggedData:
-        part = RaggedData.__new__(RaggedData)
-        part.x = self.x.take(index)
-        part.y = (
-            None
-            if self.y is None
-            else self.y.take(index)
-            if isinstance(self.y, RaggedStore)
-            else self.y[index]
+        return RaggedData._of_stores(
+            self.x.take(index), _take(self.y, index), _take(self.sample_weight, index)
         )
-        part.sample_weight = (
-            None
-            if self.sample_weight is None
-            else self.sample_weight.take(index)
-            if isinstance(self.sample_weight, RaggedStore)
-            else self.sample_weight[index]
-        )
-        return part
 
-    def num_batches(self, batch_size: int) -> int:
-        return math.ceil(len(self) / batch_size)
-
-    def batch_indices(
-        self,
-        batch_size: int,
-        shuffle: bool,
-        keep_order: bool,
-        generator: torch.Generator | None = None,
-    ) -> list[torch.Tensor]:
-        """Which sequences go in each batch (shuffled with ``generator`` if given).
-
-        ``keep_order``: batches in input order (``fit(shuffle=False)``, as Keras). Otherwise
-        sequences are bucketed by length: shuffled, sorted by length within pools of
-        ``BUCKET_POOL_BATCHES`` batches, and the batches then shuffled (or, without shuffling,
-        sorted by length for evaluate / predict, whose results do not depend on the order).
-        """
-        n = len(self)
-        if keep_order:
-            return list(torch.arange(n).split(batch_size))
-        if not shuffle:
-            order = torch.argsort(self.lengths, stable=True)
-            return list(order.split(batch_size))
-        order = torch.randperm(n, generator=generator)
-        pool = batch_size * BUCKET_POOL_BATCHES
-        batches: list[torch.Tensor] = []
-        for start in range(0, n, pool):
-            chunk = order[start : start + pool]
-            chunk = chunk[torch.argsort(self.lengths[chunk], stable=True)]
-            batches.extend(chunk.split(batch_size))
-        return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-
-    def batch(self, index: torch.Tensor) -> Batch:
+    def batch(self, index: slice | torch.Tensor) -> Batch:
         x, mask = self.x.gather(index)
         if isinstance(self.y, RaggedStore):
             y, _ = self.y.gather(index)
@@ -234,14 +182,8 @@ class RaggedData(DataAdapter):
             sample_weight = None if self.sample_weight is None else self.sample_weight[index]
         return Batch(x, y, sample_weight, mask)
 
-    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
-        for index in self.batch_indices(batch_size, shuffle, keep_order):
-            yield self.batch(index)
 
-    def indexed_batches(
-        self, batch_size: int, keep_order: bool = False
-    ) -> Iterator[tuple[torch.Tensor, Batch]]:
-        """Length-bucketed batches (input order with ``keep_order``) with the sequences each
-        holds (``predict`` restores the order)."""
-        for index in self.batch_indices(batch_size, shuffle=False, keep_order=keep_order):
-            yield index, self.batch(index)
+def _take(column: Column | None, index: slice) -> Column | None:
+    if column is None:
+        return None
+    return column.take(index) if isinstance(column, RaggedStore) else column[index]

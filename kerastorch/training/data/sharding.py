@@ -36,15 +36,9 @@ from typing import Any
 import torch
 
 from kerastorch.training.data.base import Batch, DataAdapter
+from kerastorch.training.data.indexed import Index, IndexedAdapter, index_tensor
 
-__all__ = ["ShardedData", "check_global_batch_size", "is_indexable"]
-
-
-def is_indexable(data: DataAdapter) -> bool:
-    """Adapters whose batches are index tensors into their samples (arrays, ragged lists,
-    map-style datasets): ``batch_indices(...)`` lists the global batches, ``batch(index)``
-    fetches one."""
-    return hasattr(data, "batch_indices") and hasattr(data, "batch")
+__all__ = ["ShardedAdapter", "check_global_batch_size"]
 
 
 def check_global_batch_size(batch_size: int, world_size: int, arg: str = "batch_size") -> None:
@@ -70,9 +64,9 @@ def _next_multiple(value: int, factor: int) -> int:
     return -(-value // factor) * factor
 
 
-class ShardedData(DataAdapter):
+class ShardedAdapter(DataAdapter):
     """The batches of ``data`` that process ``rank`` of ``world_size`` trains or evaluates on
-    (NOTE [sharding]); ``batch_size`` arguments are global batch sizes.
+    (NOTE [sharding]); ``data.batch_size`` is the global batch size.
 
     Args:
         data: The adapter of all the data (the same on every process).
@@ -83,9 +77,10 @@ class ShardedData(DataAdapter):
 
     Example:
         >>> from kerastorch.training.data.arrays import ArrayData
-        >>> data = ArrayData(torch.arange(10.0)[:, None])
-        >>> shard = ShardedData(data, rank=1, world_size=2, even=True, seed=0)
-        >>> [batch.x.flatten().tolist() for batch in shard.batches(4, shuffle=False)]
+        >>> from kerastorch.training.data.indexed import IndexedAdapter
+        >>> data = IndexedAdapter(ArrayData(torch.arange(10.0)[:, None]), batch_size=4)
+        >>> shard = ShardedAdapter(data, rank=1, world_size=2, even=True, seed=0)
+        >>> [batch.x.flatten().tolist() for batch in shard.batches()]
         [[2.0, 3.0], [6.0, 7.0], [9.0]]
     """
 
@@ -102,48 +97,32 @@ class ShardedData(DataAdapter):
         self.even = even
         self.seed = int(seed)
         self.passes = 0  # fresh passes started, the same count on every process
-        self.indexable = is_indexable(data)
+        self.batch_size = data.batch_size
         self.one_shot = data.one_shot
-        self.targets_in_data = data.targets_in_data
         self.varying_shapes = data.varying_shapes
         self.description = data.description
 
-    @property
-    def input_type(self) -> type:
-        return self.data.input_type
-
-    def num_samples(self) -> int | None:
-        return self.data.num_samples()
-
-    def set_class_weight(self, class_weight: dict[int, float]) -> None:
-        self.data.set_class_weight(class_weight)
-
-    def first_batch(self, batch_size: int) -> Batch:
+    def first_batch(self) -> Batch:
         """The first *global* batch: every process builds the model from the same data."""
-        return self.data.first_batch(batch_size)
+        return self.data.first_batch()
 
-    def num_batches(self, batch_size: int) -> int | None:
+    def num_batches(self) -> int | None:
         """Batches per process and pass (for the progress bar and ``steps``)."""
-        count = self.data.num_batches(batch_size)
-        if count is None or not (self.even and self.indexable):
+        count = self.data.num_batches()
+        if count is None or not (self.even and isinstance(self.data, IndexedAdapter)):
             return count
         # Only the last global batch may be partial; it is dropped if nothing of it is left.
-        size = len(self.data)  # type: ignore[arg-type]
-        per_batch = self._global_batch_size(batch_size)
-        last = size - (count - 1) * per_batch
+        last = len(self.data) - (count - 1) * self.data.batch_size
         return count - (1 if last < self.world_size else 0)
-
-    def _global_batch_size(self, batch_size: int) -> int:
-        own = getattr(self.data, "own_batch_size", None)
-        return own or batch_size
 
     def _generator(self) -> torch.Generator:
         generator = torch.Generator().manual_seed(self.seed + self.passes)
         self.passes += 1
         return generator
 
-    def _part(self, index: torch.Tensor) -> torch.Tensor | None:
+    def _part(self, index: Index) -> torch.Tensor | None:
         """This process's part of one global batch of sample indices (None: nothing)."""
+        index = index_tensor(index)
         if self.even:
             keep = len(index) - len(index) % self.world_size
             if keep == 0:
@@ -164,17 +143,14 @@ class ShardedData(DataAdapter):
         stop = start + size + (1 if self.rank < extra else 0)
         return (start, stop) if stop > start else None
 
-    def batches(self, batch_size: int, shuffle: bool, keep_order: bool = False) -> Iterator[Batch]:
-        if self.indexable:
-            global_batches = self.data.batch_indices(  # type: ignore[attr-defined]
-                batch_size, shuffle, keep_order, generator=self._generator()
-            )
-            for index in global_batches:
+    def batches(self) -> Iterator[Batch]:
+        if isinstance(self.data, IndexedAdapter):
+            for index in self.data.batch_indices(generator=self._generator()):
                 part = self._part(index)
                 if part is not None:
-                    yield self.data.batch(part)  # type: ignore[attr-defined]
+                    yield self.data.data.batch(part)
             return
-        for step, batch in enumerate(self.data.batches(batch_size, shuffle, keep_order)):
+        for step, batch in enumerate(self.data.batches()):
             if step == 0 and self.even:
                 # A stream's own batch is the global batch: Keras's rule, checked on the first.
                 rows = len(batch.x)
@@ -190,22 +166,17 @@ class ShardedData(DataAdapter):
             if bounds is not None:
                 yield _rows(batch, *bounds)
 
-    def indexed_batches(
-        self, batch_size: int, keep_order: bool = False
-    ) -> Iterator[tuple[Any, Batch]]:
+    def indexed_batches(self) -> Iterator[tuple[Any, Batch]]:
         """This process's parts of the global batches, with the positions of their samples in
         the whole input (``predict`` gathers the parts of all processes by them)."""
-        if self.indexable:
-            global_batches = self.data.batch_indices(  # type: ignore[attr-defined]
-                batch_size, False, keep_order, generator=None
-            )
-            for index in global_batches:
+        if isinstance(self.data, IndexedAdapter):
+            for index in self.data.fixed_batch_indices():
                 part = self._part(index)
                 if part is not None:
-                    yield part, self.data.batch(part)  # type: ignore[attr-defined]
+                    yield part, self.data.data.batch(part)
             return
         start = 0
-        for batch in self.data.batches(batch_size, shuffle=False):
+        for batch in self.data.batches():
             rows = len(batch.x)
             bounds = self._row_bounds(rows)
             if bounds is not None:
