@@ -855,3 +855,12 @@ def test_saturate_cast_matches_keras(keras):
     expected = torch.tensor([-(2**31), -3, 0, 254, 2**31 - 128], dtype=torch.int32)
     assert torch.equal(ops.saturate_cast(x, "int32"), expected)
     assert_same(ops.saturate_cast(I32 * 100, "int8"), keras.ops.saturate_cast(I32 * 100, "int8"), 0)
+
+
+def test_layer_normalization_deprecated_rms_scaling_warns_and_matches_keras(keras):
+    gamma = P[0, 0]
+    with pytest.warns(UserWarning, match="rms_scaling"):
+        expected = keras.ops.layer_normalization(X, gamma, rms_scaling=True)
+    with pytest.warns(UserWarning, match="rms_scaling=True is deprecated"):
+        actual = ops.layer_normalization(X, gamma, rms_scaling=True)
+    assert_same(actual, expected, 1e-5)

@@ -9,8 +9,8 @@ become int32 and floats float32). The namespace is flat, as ``keras.ops``; ``ops
 ``ops.nn`` and ``ops.linalg`` hold the same functions by family, as in Keras.
 
 A ``keras.ops`` function kerastorch does not have yet raises an ``AttributeError`` that names it and
-says what to use instead. Every op passes through one choke point, :func:`~kerastorch.ops.operation.
-keras_op` (see NOTE [keras_op] in :mod:`kerastorch.ops.operation`).
+says what to use instead. Every op passes through one choke point, ``keras_op`` (see NOTE
+[keras_op] in :mod:`kerastorch.ops.operation`); :data:`OPS` maps each Keras name to its op.
 
 Example:
     >>> import torch

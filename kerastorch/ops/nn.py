@@ -456,10 +456,13 @@ def layer_normalization(
         >>> layer_normalization(torch.tensor([[1.0, 3.0]]))
         tensor([[-1.,  1.]])
     """
-    if kwargs.pop("rms_scaling", False):
-        raise ValueError(
-            "layer_normalization: rms_scaling=True is deprecated in Keras and not supported; use "
-            "ops.rms_normalization."
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if rms_scaling:
+        warnings.warn(
+            "layer_normalization: rms_scaling=True is deprecated (as in Keras): it scales by the "
+            "variance, not the root mean square. Use ops.rms_normalization instead.",
+            UserWarning,
+            stacklevel=2,
         )
     if kwargs:
         raise TypeError(f"layer_normalization got unexpected keyword arguments: {sorted(kwargs)}")
@@ -470,12 +473,15 @@ def layer_normalization(
     gamma = None if gamma is None else as_tensor(gamma, dtype=x.dtype, device=x.device)
     beta = None if beta is None else as_tensor(beta, dtype=x.dtype, device=x.device)
     axes = sorted(a % x.dim() for a in ([axis] if isinstance(axis, int) else axis))
+    shape = [x.shape[d] if d in axes else 1 for d in range(x.dim())]
+    if rms_scaling:  # Keras's deprecated form: x / sqrt(var + eps) * gamma, no centering
+        out = x * torch.rsqrt(torch.var(x, dim=axes, keepdim=True, correction=0) + eps)
+        return (out if gamma is None else out * gamma.reshape(shape)).to(dtype)
     if _is_contiguous(axes) and axes[-1] == x.dim() - 1:
         shape = tuple(x.shape[a] for a in axes)
         return F.layer_norm(x, shape, gamma, beta, eps).to(dtype)
     mean, variance = moments(x, axes, keepdims=True)
     inv = torch.rsqrt(variance + eps)
-    shape = [x.shape[d] if d in axes else 1 for d in range(x.dim())]
     if gamma is not None:
         inv = inv * gamma.reshape(shape)
     out = (x - mean) * inv
@@ -524,7 +530,8 @@ def dot_product_attention(
     """Scaled dot-product attention on ``(batch, seq, heads, dim)`` tensors (Keras's layout).
 
     ``mask`` (bool, True = attend) and ``bias`` (added to the logits) are exclusive; grouped-query
-    attention repeats the key / value heads. Computed by ``F.scaled_dot_product_attention``.
+    attention repeats the key / value heads. Computed by ``F.scaled_dot_product_attention``, which
+    picks its own kernel (``flash_attention`` is accepted for Keras compatibility and ignored).
 
     Example:
         >>> q = torch.ones(1, 3, 2, 4)

@@ -321,10 +321,10 @@ def full(shape: int | Sequence[int], fill_value: TensorLike, dtype: Any = None) 
         tensor([7, 7], dtype=torch.int32)
     """
     torch_dtype = to_torch_dtype(dtype)
+    if isinstance(fill_value, (bool, int, float)):
+        return torch.full(_shape(shape), fill_value, dtype=torch_dtype)
     fill = as_tensor(fill_value, dtype=torch_dtype)
-    if fill.dim() > 0:
-        return torch.broadcast_to(fill, _shape(shape)).clone()
-    return torch.full(_shape(shape), fill.item(), dtype=torch_dtype, device=fill.device)
+    return torch.broadcast_to(fill, _shape(shape)).clone()
 
 
 def _like(x: TensorLike, dtype: Any) -> tuple[torch.Tensor, torch.dtype]:
