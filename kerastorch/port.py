@@ -125,7 +125,7 @@ _SNAKE_CLASS_MODULES = ("kerastorch.initializers", "kerastorch.constraints")
 # "tensorflow.<rest>").
 _HINTS = {
     "keras.backend": "Keras's backend functions (K.mean, K.sum, ...): use torch's on tensors",
-    "keras.ops": "use torch's functions on tensors (keras.ops.mean -> torch.mean)",
+    "keras.ops": "not in kerastorch.ops yet: use torch's functions on tensors (stft -> torch.stft)",
     "keras.preprocessing.text": (
         "Keras 3 removed it: kerastorch.utils.Tokenizer covers Keras 2's Tokenizer; for the rest "
         "build a word -> id dict, then kerastorch.utils.pad_sequences"

@@ -243,7 +243,8 @@ def test_kerastorch_path():
         "kerastorch.utils.pad_sequences"
     )
     assert kerastorch_path("keras.models.load_model") == "kerastorch.models.load_model"
-    assert kerastorch_path("keras.ops.mean") is None
+    assert kerastorch_path("keras.ops.mean") == "kerastorch.ops.mean"
+    assert kerastorch_path("keras.ops.stft") is None
     assert kerastorch_path("keras.layers.MultiHeadAttention") is None
 
 
@@ -323,7 +324,7 @@ def test_main_report_diff_write_and_exit_codes(tmp_path, capsys):
 
 def test_python_m_kerastorch_port_runs(tmp_path):
     script = tmp_path / "s.py"
-    script.write_text("import keras\nx = keras.ops.mean(y)\n")
+    script.write_text("import keras\nx = keras.ops.stft(y)\n")
     result = subprocess.run(
         [sys.executable, "-m", "kerastorch.port", str(script)],
         capture_output=True,
@@ -331,7 +332,7 @@ def test_python_m_kerastorch_port_runs(tmp_path):
         timeout=300,
     )
     assert result.returncode == 1, result.stderr
-    assert "    line 2: keras.ops.mean  (use torch's functions on tensors" in result.stdout
+    assert "    line 2: keras.ops.stft  (not in kerastorch.ops yet: use torch's" in result.stdout
 
 
 # -- end to end --------------------------------------------------------------------------------------
