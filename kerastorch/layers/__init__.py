@@ -1,6 +1,7 @@
 """Keras's layers, as lazily built ``torch.nn.Module``s (see NOTE [layer contract] in base.py)."""
 
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerastorch.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kerastorch.layers.base import Layer
 from kerastorch.layers.convolutional import Conv1D, Convolution1D
 from kerastorch.layers.core import Activation, Dense, Dropout, Identity, Input, InputLayer, Lambda
@@ -66,6 +67,8 @@ __all__ = [
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AvgPool1D",
@@ -98,6 +101,7 @@ __all__ = [
     "MaxPooling1D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Normalization",
     "PReLU",
