@@ -476,12 +476,12 @@ class Concatenate(Merge):
         device = next(m.device for m in masks if torch.is_tensor(m))
         full = []
         for x, m in zip(inputs, masks, strict=True):
-            x = to_tensor(x, device)
+            shape = tuple(x.shape)  # only the inputs' shapes are needed
             if m is None:
-                full.append(torch.ones(x.shape, dtype=torch.bool, device=device))
+                full.append(torch.ones(shape, dtype=torch.bool, device=device))
                 continue
             m = _as_mask(m, device)
-            full.append(_expand_mask(m, x) if m.dim() < x.dim() else m)
+            full.append(m.unsqueeze(-1).expand(shape) if m.dim() < len(shape) else m)
         return torch.cat(full, dim=self.axis).any(dim=-1)
 
     def get_config(self) -> dict[str, Any]:
