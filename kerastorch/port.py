@@ -37,8 +37,8 @@ NOTE [porting]
       else uses ``tf``; otherwise it stays, ``import kerastorch`` is added after it, and every
       other ``tf.`` use is reported as "TensorFlow, not Keras: port by hand".
     * A name kerastorch lacks keeps its original import (``from keras.layers import
-      MultiHeadAttention`` stays, next to the kerastorch import of the other names) and is
-      reported; a use through a module bound to kerastorch (``keras.layers.MultiHeadAttention``
+      RandomFlip`` stays, next to the kerastorch import of the other names) and is
+      reported; a use through a module bound to kerastorch (``keras.layers.RandomFlip``
       after ``import keras``) stays as written and will fail when run. The report is the list
       of what to port by hand.
 
@@ -229,7 +229,7 @@ def kerastorch_path(keras_path: str) -> str | None:
         'kerastorch.layers.LSTM'
         >>> kerastorch_path("tensorflow.keras.preprocessing.sequence.pad_sequences")
         'kerastorch.utils.pad_sequences'
-        >>> kerastorch_path("keras.layers.MultiHeadAttention") is None
+        >>> kerastorch_path("keras.layers.RandomFlip") is None
         True
     """
     target = _resolve(_keras_name(keras_path) or keras_path)
@@ -308,7 +308,7 @@ class Finding:
 
     Attributes:
         line: Line number in the script (1-based).
-        name: The Keras path (``keras.layers.MultiHeadAttention``, in Keras 3's spelling), or the
+        name: The Keras path (``keras.layers.RandomFlip``, in Keras 3's spelling), or the
             TensorFlow expression as written (``tf.data.Dataset.from_tensor_slices``).
         kind: ``"unsupported"`` (Keras, not in kerastorch) or ``"tensorflow"`` (not Keras).
         hint: What to use instead, when there is a known answer.
@@ -955,8 +955,8 @@ def port_source(source: str, filename: str = "<script>") -> PortResult:
         'from kerastorch.layers import LSTM, Dense\\n'
         >>> result.exit_code
         0
-        >>> port_source("import keras\\nkeras.layers.MultiHeadAttention(2, 4)\\n").findings
-        [Finding(line=2, name='keras.layers.MultiHeadAttention', kind='unsupported', hint='')]
+        >>> port_source("import keras\\nkeras.layers.RandomFlip('horizontal')\\n").findings
+        [Finding(line=2, name='keras.layers.RandomFlip', kind='unsupported', hint='')]
     """
     porter = _Porter(source, filename)
     porter.read_imports()

@@ -56,17 +56,17 @@ def test_a_ported_script_ports_to_itself(name):
 def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
     report = port_file(SCRIPTS / "attention_forecaster.py").report()
     assert "line 8: from tensorflow import keras  ->  import kerastorch as keras" in report
-    assert "  not in kerastorch, port by hand (5):" in report
+    assert "  not in kerastorch, port by hand (4):" in report
     assert "line 10: tensorflow.keras  ->  kerastorch" in report  # its backend module, K
     assert "TensorBoard" not in report  # kerastorch.callbacks.TensorBoard exists
-    assert "    line 28: keras.layers.MultiHeadAttention\n" in report
+    assert "MultiHeadAttention" not in report  # kerastorch.layers.MultiHeadAttention exists
     assert (
         "    line 32: keras.Model(inputs, outputs)  (the functional API: write the model as a "
         "Sequential, or as a torch nn.Module whose forward calls kerastorch layers)"
     ) in report
     assert "  TensorFlow, not Keras: port by hand (3):" in report
     assert "    line 12: tf.random.set_seed  (kerastorch.utils.set_random_seed(seed))" in report
-    assert report.endswith("  => 8 name(s) to port by hand (exit code 1)\n")
+    assert report.endswith("  => 7 name(s) to port by hand (exit code 1)\n")
     clean = port_file(SCRIPTS / "stock_price.py").report()
     assert clean.endswith("  => every Keras name maps to kerastorch (exit code 0)\n")
 
@@ -166,28 +166,28 @@ def test_formatting_and_comments_stay_as_written():
 def test_unsupported_names_keep_their_import_next_to_kerastorchs():
     source = textwrap.dedent(
         """\
-        from keras.layers import LSTM, MultiHeadAttention, Dense
+        from keras.layers import LSTM, RandomFlip, Dense
         from keras.utils import plot_model
 
-        att = MultiHeadAttention(num_heads=2, key_dim=4)
+        att = RandomFlip("horizontal")
         y = plot_model(model)
         """
     )
     result = port_source(source, "model.py")
     assert result.text.splitlines()[:3] == [
         "from kerastorch.layers import LSTM, Dense",
-        "from keras.layers import MultiHeadAttention",
+        "from keras.layers import RandomFlip",
         "from keras.utils import plot_model",
     ]
     assert result.findings == [
-        Finding(1, "keras.layers.MultiHeadAttention", "unsupported"),
+        Finding(1, "keras.layers.RandomFlip", "unsupported"),
         Finding(
             2,
             "keras.utils.plot_model",
             "unsupported",
             port._HINTS["keras.utils.plot_model"],
         ),
-        Finding(4, "keras.layers.MultiHeadAttention", "unsupported"),
+        Finding(4, "keras.layers.RandomFlip", "unsupported"),
         Finding(
             5,
             "keras.utils.plot_model",
@@ -207,11 +207,9 @@ def test_support_is_read_from_kerastorch_at_run_time(monkeypatch):
     result = port_source(source)
     assert findings(result) == [(1, "unsupported", "keras.layers.LSTM")]
     assert result.text == "from keras.layers import LSTM\nfrom kerastorch.layers import Dense\n"
-    monkeypatch.setattr(kerastorch.layers, "MultiHeadAttention", object, raising=False)
-    monkeypatch.setattr(
-        kerastorch.layers, "__all__", [*kerastorch.layers.__all__, "MultiHeadAttention"]
-    )
-    assert port_source("from keras.layers import MultiHeadAttention\n").exit_code == 0
+    monkeypatch.setattr(kerastorch.layers, "RandomFlip", object, raising=False)
+    monkeypatch.setattr(kerastorch.layers, "__all__", [*kerastorch.layers.__all__, "RandomFlip"])
+    assert port_source("from keras.layers import RandomFlip\n").exit_code == 0
 
 
 def test_scripts_that_import_kerastorch_already_are_read_as_keras():
@@ -223,7 +221,7 @@ def test_scripts_that_import_kerastorch_already_are_read_as_keras():
         from kerastorch.layers.recurrent import RecurrentLayer
 
         model = keras.Sequential([tf.keras.layers.LSTM(4)])
-        att = keras.layers.MultiHeadAttention(2, 4)
+        att = keras.layers.RandomFlip("horizontal")
         x = keras.preprocessing.sequence.pad_sequences(s)
         """
     )
@@ -231,7 +229,7 @@ def test_scripts_that_import_kerastorch_already_are_read_as_keras():
     assert result.text == source.replace("import tensorflow as tf\n", "").replace(
         "tf.keras.layers", "keras.layers"
     ).replace("keras.preprocessing.sequence", "keras.utils")
-    assert findings(result) == [(6, "unsupported", "keras.layers.MultiHeadAttention")]
+    assert findings(result) == [(6, "unsupported", "keras.layers.RandomFlip")]
 
 
 def test_kerastorch_path():
@@ -245,7 +243,10 @@ def test_kerastorch_path():
     assert kerastorch_path("keras.models.load_model") == "kerastorch.models.load_model"
     assert kerastorch_path("keras.ops.mean") == "kerastorch.ops.mean"
     assert kerastorch_path("keras.ops.stft") is None
-    assert kerastorch_path("keras.layers.MultiHeadAttention") is None
+    assert (
+        kerastorch_path("keras.layers.MultiHeadAttention") == "kerastorch.layers.MultiHeadAttention"
+    )
+    assert kerastorch_path("keras.layers.RandomFlip") is None
 
 
 def test_tensorflow_still_used_stays_and_kerastorch_comes_next_to_it():
@@ -311,7 +312,7 @@ def test_main_report_diff_write_and_exit_codes(tmp_path, capsys):
     assert Path(f"{script}.bak").read_bytes() == original.encode()
 
     other = tmp_path / "other.py"
-    other.write_text("import keras\nkeras.layers.MultiHeadAttention(2, 4)\n")
+    other.write_text("import keras\nkeras.layers.RandomFlip('horizontal')\n")
     assert main(["--write", "--no-backup", str(other)], stdout=io.StringIO()) == 1
     assert other.read_text().startswith("import kerastorch as keras\n")
     assert not Path(f"{other}.bak").exists()

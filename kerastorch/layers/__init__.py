@@ -1,11 +1,30 @@
 """Keras's layers, as lazily built ``torch.nn.Module``s (see NOTE [layer contract] in base.py)."""
 
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerastorch.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kerastorch.layers.base import Layer
 from kerastorch.layers.convolutional import Conv1D, Convolution1D
 from kerastorch.layers.core import Activation, Dense, Dropout, Identity, Input, InputLayer, Lambda
 from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.masking import Masking, lengths_to_mask, mask_to_lengths
+from kerastorch.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from kerastorch.layers.normalization import (
     BatchNormalization,
     LayerNormalization,
@@ -47,14 +66,20 @@ __all__ = [
     "LSTM",
     "Activation",
     "ActivityRegularization",
+    "Add",
+    "AdditiveAttention",
+    "Attention",
+    "Average",
     "AveragePooling1D",
     "AvgPool1D",
     "BatchNormalization",
     "Bidirectional",
+    "Concatenate",
     "Conv1D",
     "Convolution1D",
     "Cropping1D",
     "Dense",
+    "Dot",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -74,6 +99,10 @@ __all__ = [
     "Masking",
     "MaxPool1D",
     "MaxPooling1D",
+    "Maximum",
+    "Minimum",
+    "MultiHeadAttention",
+    "Multiply",
     "Normalization",
     "PReLU",
     "Permute",
@@ -84,10 +113,19 @@ __all__ = [
     "SimpleRNN",
     "Softmax",
     "SpatialDropout1D",
+    "Subtract",
     "TimeDistributed",
     "UnitNormalization",
     "UpSampling1D",
     "ZeroPadding1D",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
     "lengths_to_mask",
     "mask_to_lengths",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

@@ -101,6 +101,20 @@ def to_shape(shape: Any, what: str = "shape") -> Shape:
     return tuple(None if d is None else int(d) for d in dims)
 
 
+def build_shape(input_shape: Any) -> Shape | list[Shape]:
+    """A shape as a tuple, or a list of shapes (a layer of several inputs) as a list of tuples.
+
+    Example:
+        >>> build_shape([(None, 3), [None, 4]])
+        [(None, 3), (None, 4)]
+    """
+    if isinstance(input_shape, list) and any(
+        isinstance(s, (tuple, list, torch.Size)) for s in input_shape
+    ):
+        return [None if s is None else tuple(s) for s in input_shape]
+    return tuple(input_shape)
+
+
 def check_positive_int(layer: str, arg: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{layer}: expected a positive integer, received {arg}={value!r}.")
@@ -404,9 +418,9 @@ class Layer(nn.Module):
         # user already called by hand has weights but built=False: do not build it twice.
         if self._built_by_hand:
             return
-        self._building_shape = tuple(input_shape)
+        self._building_shape = build_shape(input_shape)
         try:
-            self.build(tuple(input_shape))
+            self.build(build_shape(input_shape))
         finally:
             self._building_shape = None
 
@@ -414,7 +428,7 @@ class Layer(nn.Module):
         self.built = True
         # Weights are named once built: a later `self.alias = self.w` is a plain torch alias.
         self._unclaimed_weights.clear()
-        self.build_input_shape = tuple(input_shape)
+        self.build_input_shape = build_shape(input_shape)
         self._apply_trainable()  # to the parameters build just created
         self.train(self.training)  # torch submodules made by build start in train mode
         self._check_penalty_targets()
@@ -422,12 +436,19 @@ class Layer(nn.Module):
 
     def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         inputs = args[0] if args else kwargs.get("inputs")
-        if torch.is_tensor(inputs) and not self.built:
-            shape = (None, *inputs.shape[1:])
-            self._run_build(shape)
-            self._finish_build(shape)
-            if inputs.device.type != "cpu":
-                self.to(device=inputs.device)
+        if self.built:
+            return
+        if torch.is_tensor(inputs):
+            first, shape = inputs, (None, *inputs.shape[1:])
+        elif isinstance(inputs, (list, tuple)) and inputs and all(map(torch.is_tensor, inputs)):
+            # Several inputs (merge, attention layers): build receives a list of shapes, as Keras.
+            first, shape = inputs[0], [(None, *t.shape[1:]) for t in inputs]
+        else:
+            return
+        self._run_build(shape)
+        self._finish_build(shape)
+        if first.device.type != "cpu":
+            self.to(device=first.device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The output shape for ``input_shape``; ``None`` marks an unknown size.
