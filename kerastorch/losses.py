@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch.registry import Registry
+from kerastorch.utils.naming import snake_case
 
 __all__ = [
     "EPSILON",
@@ -718,10 +718,6 @@ def reduce_weighted_values(
 # ---------------------------------------------------------------------------------------------
 
 
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
 class Loss:
     """Base class of losses: computes per-sample values, then weights and reduces them.
 
@@ -743,7 +739,7 @@ class Loss:
     def __init__(
         self, name: str | None = None, reduction: str | None = "sum_over_batch_size"
     ) -> None:
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
 
     def __call__(

@@ -46,7 +46,6 @@ import inspect
 import itertools
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -54,33 +53,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from kerastorch import initializers
+from kerastorch import constraints, initializers, regularizers
 from kerastorch.dtypes import resolve_dtype
+
+# Naming moved to kerastorch.utils.naming; these names stay importable from here.
+from kerastorch.utils.naming import reset_name_counts, snake_case, unique_name  # noqa: F401
 
 Shape = tuple[int | None, ...]
 
-_NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
 # Keras's argument prefixes that do not spell their weight's name.
 _PENALTY_TARGETS = {"recurrent": "recurrent_kernel"}
 _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-
-
-def snake_case(name: str) -> str:
-    """``"GlobalAveragePooling1D"`` -> ``"global_average_pooling1d"``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """Keras-style process-wide unique names: ``lstm``, ``lstm_1``, ``lstm_2``, ..."""
-    count = _NAME_COUNTS[prefix]
-    _NAME_COUNTS[prefix] += 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_name_counts() -> None:
-    """Start the automatic names again (``keras.backend.clear_session``)."""
-    _NAME_COUNTS.clear()
 
 
 def to_shape(shape: Any, what: str = "shape") -> Shape:
@@ -594,8 +577,6 @@ class Layer(nn.Module):
             shape = given.get("shape", shape)
             initializer = given.get("initializer", initializer)
             dtype = given.get("dtype", dtype)
-        from kerastorch import constraints, regularizers
-
         penalty = None if regularizer is None else regularizers.get(regularizer)
         projection = None if constraint is None else constraints.get(constraint)
         # 2. Shape, dtype and name.
@@ -677,8 +658,6 @@ class Layer(nn.Module):
     def _init_penalties(self, activity_regularizer: Any, weight_options: dict[str, Any]) -> None:
         """NOTE [penalties]: ``<weight>_regularizer`` / ``<weight>_constraint`` arguments apply to
         the Keras weight of that name (``kernel_regularizer`` -> ``kernel``), for every layer."""
-        from kerastorch import constraints, regularizers
-
         self.weight_regularizers: dict[str, Any] = {}
         self.weight_constraints: dict[str, Any] = {}
         self._penalty_args = {k: v for k, v in weight_options.items() if v is not None}
@@ -903,8 +882,6 @@ class Layer(nn.Module):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments: ``type(layer)(**layer.get_config())`` makes an unbuilt twin."""
-        from kerastorch import constraints, regularizers
-
         config: dict[str, Any] = {"name": self.name, "trainable": self._trainable}
         for key, value in self._penalty_args.items():
             module = regularizers if key.endswith("_regularizer") else constraints

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from kerastorch.errors import did_you_mean
-from kerastorch.layers.base import Layer, snake_case, unique_name
+from kerastorch.layers.base import Layer
+from kerastorch.utils.naming import snake_case, unique_name
 
 __all__ = ["Model"]
 

@@ -54,10 +54,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerastorch.layers.base import snake_case
 from kerastorch.saving import serialization
 from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
 from kerastorch.saving.serialization import SavingError
+from kerastorch.utils.naming import snake_case
 
 __all__ = [
     "KERAS_LAYERS",
