@@ -44,6 +44,7 @@ from kerastorch.utils.naming import snake_case
 __all__ = [
     "EPSILON",
     "LOSSES",
+    "LOSS_FUNCTIONS",
     "REDUCTIONS",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
@@ -615,7 +616,7 @@ msle = mean_squared_logarithmic_error
 kld = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 
-_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+LOSS_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     fn.__name__: fn
     for fn in (
         mean_squared_error,
@@ -636,6 +637,7 @@ _FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
         sparse_categorical_crossentropy,
     )
 }
+"""The loss functions by name: what a saved model may name a loss or metric function by."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -824,12 +826,12 @@ class LossFunctionWrapper(Loss):
             config = dict(config)
             fn = config.pop("fn")
             if isinstance(fn, str):
-                if fn not in _FUNCTIONS:
+                if fn not in LOSS_FUNCTIONS:
                     raise ValueError(
                         f"Cannot rebuild a LossFunctionWrapper around a custom function from its "
                         f"name. Received: fn={fn!r}; pass the function itself instead."
                     )
-                fn = _FUNCTIONS[fn]
+                fn = LOSS_FUNCTIONS[fn]
             return cls(fn, **config)
         return cls(**config)
 

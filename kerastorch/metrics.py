@@ -532,9 +532,14 @@ class MeanMetricWrapper(Mean):
         self._fn = fn
         self._fn_kwargs = kwargs
         if self.direction is None and (
-            isinstance(fn, losses_module.Loss) or fn in losses_module._FUNCTIONS.values()
+            isinstance(fn, losses_module.Loss) or fn in losses_module.LOSS_FUNCTIONS.values()
         ):
             self.direction = "down"
+
+    @property
+    def fn(self) -> Callable[..., TensorLike]:
+        """The wrapped per-sample function."""
+        return self._fn
 
     def update_state(  # type: ignore[override]
         self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None

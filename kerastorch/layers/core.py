@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,11 @@ from kerastorch.layers.base import (
     check_rate,
     to_shape,
     trace_output_shape,
+)
+from kerastorch.saving.object_registration import (
+    get_registered_name,
+    get_registered_object,
+    in_safe_mode,
 )
 
 __all__ = ["Activation", "Dense", "Dropout", "Identity", "Input", "InputLayer", "Lambda"]
@@ -287,8 +293,6 @@ def _function_config(fn: Callable[..., Any]) -> Any:
     writes its registered name); any other one as ``{"class_name": "function", "module": ...,
     "name": ...}``.
     """
-    from kerastorch.saving.serialization import get_registered_name
-
     if get_registered_name(fn) != getattr(fn, "__name__", None):
         return fn  # registered: written as its "package>name"
     return {
@@ -302,10 +306,6 @@ def _resolve_function(layer: str, entry: Any, what: str) -> Any:
     """The callable a saved function entry names (see :meth:`Lambda.from_config`)."""
     if entry is None or callable(entry) or not isinstance(entry, dict):
         return entry
-    import importlib
-
-    from kerastorch.saving.serialization import get_registered_object, in_safe_mode
-
     if entry.get("class_name") == "__lambda__":
         raise ValueError(
             f"Lambda '{layer}': its {what} is a Python lambda saved by Keras as bytecode, which "
