@@ -373,7 +373,7 @@ class Lambda(Layer):
         (None, 4)
     """
 
-    unsafe_to_deserialize = True  # NOTE [safe deserialization] in kerastorch/saving
+    unsafe_to_deserialize = True  # NOTE [safe deserialization] in saving/object_registration.py
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from torch import nn
 
 from kerastorch.errors import did_you_mean
 from kerastorch.layers.base import Layer
+from kerastorch.models.summary import format_summary
 from kerastorch.utils.naming import snake_case, unique_name
 
 __all__ = ["Model"]
@@ -402,8 +403,6 @@ class Model(nn.Module):
 
         ``print_fn`` receives the whole table as one string (e.g. ``lines.append``).
         """
-        from kerastorch.models.summary import format_summary
-
         text = format_summary(
             self,
             line_length=line_length,

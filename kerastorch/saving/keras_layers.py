@@ -7,7 +7,8 @@ Keras config into its layers without depending on the file formats.
 
 NOTE [Keras layer table]
     :data:`KERAS_LAYERS` maps each Keras layer class to kerastorch: the kerastorch class name
-    (looked up in ``kerastorch.layers`` when used, so a layer added later needs only its entry),
+    (looked up among kerastorch's registered layers when used, so a layer added later needs only
+    its entry),
     the sub-paths holding its variables, and the Keras config keys to ignore. A Keras config key
     the kerastorch class accepts is passed on as is; ``dtype`` is checked (kerastorch runs
     float32); a Keras-only key is accepted when it is inert (regularizers / constraints /
