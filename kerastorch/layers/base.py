@@ -55,6 +55,7 @@ from torch import nn
 
 from kerastorch import constraints, initializers, regularizers
 from kerastorch.dtypes import resolve_dtype
+from kerastorch.layers.arguments import check_positive_int
 
 # Naming moved to kerastorch.utils.naming; these names stay importable from here.
 from kerastorch.utils.naming import reset_name_counts, snake_case, unique_name  # noqa: F401
@@ -82,18 +83,6 @@ def to_shape(shape: Any, what: str = "shape") -> Shape:
                 f"Expected {what} to hold positive ints or None, received {what}={shape!r}."
             )
     return tuple(None if d is None else int(d) for d in dims)
-
-
-def check_positive_int(layer: str, arg: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: expected a positive integer, received {arg}={value!r}.")
-    return int(value)
-
-
-def check_rate(layer: str, arg: str, value: Any) -> float:
-    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{layer}: expected 0 <= {arg} < 1, received {arg}={value!r}.")
-    return float(value)
 
 
 @functools.cache

@@ -12,15 +12,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers
-from kerastorch.layers.base import (
-    Layer,
-    Shape,
-    ShapeInferenceError,
+from kerastorch.layers.arguments import (
+    ActivationArg,
+    InitializerArg,
+    activation_config,
+    check_last_dim,
     check_positive_int,
     check_rate,
-    to_shape,
-    trace_output_shape,
+    initializer_config,
 )
+from kerastorch.layers.base import Layer, Shape, ShapeInferenceError, to_shape, trace_output_shape
 from kerastorch.saving.object_registration import (
     get_registered_name,
     get_registered_object,
@@ -28,32 +29,6 @@ from kerastorch.saving.object_registration import (
 )
 
 __all__ = ["Activation", "Dense", "Dropout", "Identity", "Input", "InputLayer", "Lambda"]
-
-ActivationArg = str | Callable[[torch.Tensor], torch.Tensor] | None
-InitializerArg = str | Callable[..., torch.Tensor] | dict[str, Any]
-
-
-def activation_config(identifier: ActivationArg) -> Any:
-    """How an activation argument is written in ``get_config``: its name where it has one."""
-    if identifier is None or isinstance(identifier, str):
-        return identifier or "linear"
-    return activations.serialize(identifier) or identifier
-
-
-def initializer_config(identifier: InitializerArg) -> Any:
-    if isinstance(identifier, (str, dict)):
-        return identifier
-    return initializers.serialize(identifier)
-
-
-def check_last_dim(layer: Layer, inputs: torch.Tensor, expected: int, what: str) -> None:
-    """Raise a clear error when the feature axis differs from the one the layer was built for."""
-    if inputs.shape[-1] != expected:
-        raise ValueError(
-            f"{layer.describe()} expects {expected} {what}, got {inputs.shape[-1]} "
-            f"(input shape {tuple(inputs.shape)}). It was built for inputs of shape "
-            f"{layer.build_input_shape}."
-        )
 
 
 class InputLayer:

@@ -67,14 +67,16 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, initializers
-from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate
-from kerastorch.layers.core import (
+from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
     activation_config,
     check_last_dim,
+    check_positive_int,
+    check_rate,
     initializer_config,
 )
+from kerastorch.layers.base import Layer, Shape
 
 __all__ = ["GRU", "LSTM", "RecurrentLayer", "SimpleRNN"]
 

@@ -14,8 +14,9 @@ from typing import Any
 import torch
 
 from kerastorch import regularizers
-from kerastorch.layers.base import Layer, Shape, check_rate
-from kerastorch.layers.convolutional import check_3d
+from kerastorch.layers.arguments import check_rate
+from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.conv_utils import check_3d
 
 __all__ = ["ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D"]
 
