@@ -214,6 +214,8 @@ class Layer(nn.Module):
     """
 
     supports_masking: bool = False
+    # Whether states carry from batch to batch, fixing the batch size (NOTE [stateful layers]).
+    stateful: bool = False
 
     def __init__(
         self,
@@ -395,7 +397,9 @@ class Layer(nn.Module):
     def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         inputs = args[0] if args else kwargs.get("inputs")
         if torch.is_tensor(inputs) and not self.built:
-            shape = (None, *inputs.shape[1:])
+            # NOTE [stateful layers] in recurrent.py: a stateful layer takes the batch size of
+            # the first tensor it is called on.
+            shape = tuple(inputs.shape) if self.stateful else (None, *inputs.shape[1:])
             self._run_build(shape)
             self._finish_build(shape)
             if inputs.device.type != "cpu":

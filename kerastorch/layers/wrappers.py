@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from torch import nn
 
 from kerastorch.errors import did_you_mean
 from kerastorch.layers.base import Layer, Shape
@@ -143,17 +142,6 @@ class Bidirectional(Layer):
         half = len(weights) // 2
         self.forward_layer.set_weights(weights[:half])
         self.backward_layer.set_weights(weights[half:])
-
-    def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        inputs = args[0] if args else kwargs.get("inputs")
-        if not self.stateful or self.built or not torch.is_tensor(inputs):
-            return super()._build_on_first_call(module, args, kwargs)
-        # NOTE [stateful layers] in recurrent.py: called directly, take the input's batch size.
-        shape = tuple(inputs.shape)
-        self.build(shape)
-        self._finish_build(shape)
-        if inputs.device.type != "cpu":
-            self.to(device=inputs.device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
         output = self.forward_layer.compute_output_shape(input_shape)
