@@ -364,7 +364,7 @@ class Layer(nn.Module):
             self._run_build(input_shape)
             self._finish_build(input_shape)
             if _infers_shape_by_running(type(self)) and any(
-                not sub.built for sub in self._sublayers()
+                not sub.built for sub in sublayers(self)
             ):
                 # Keras builds a custom layer's sublayers by tracing call; run it once likewise,
                 # so counts and set_weights see every weight before any data. If it fails, the
@@ -725,7 +725,7 @@ class Layer(nn.Module):
         built sublayer's, as Keras's ``layer.weights``.
         """
         own = [getattr(self, name) for name in self._keras_weight_names]
-        return own + [w for sub in self._sublayers() for w in sub.weights]
+        return own + [w for sub in sublayers(self) for w in sub.weights]
 
     def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
         """Copy weights given in Keras layout (already checked) into the parameters."""
@@ -733,21 +733,11 @@ class Layer(nn.Module):
         for name, value in zip(self._keras_weight_names, weights[:count], strict=True):
             getattr(self, name).copy_(value)
         rest = list(weights[count:])
-        for sub in self._sublayers():
+        for sub in sublayers(self):
             n = len(sub.weights)
             if n:
                 sub.load_keras_weights(rest[:n])
                 rest = rest[n:]
-
-    def _sublayers(self) -> Iterator[Layer]:
-        """The kerastorch layers directly inside this one (also through ModuleList/Dict)."""
-        stack = list(reversed(list(self._modules.values())))
-        while stack:
-            module = stack.pop()
-            if isinstance(module, Layer):
-                yield module
-            elif module is not None:
-                stack.extend(reversed(list(module._modules.values())))
 
     def _owned_parameters(self) -> Iterator[nn.Parameter]:
         """Parameters of this layer and of its plain torch submodules, not of its sublayers."""
@@ -821,7 +811,7 @@ class Layer(nn.Module):
     def trainable(self, value: bool) -> None:
         # As Keras: the flag reaches every sublayer; trainable=False weights stay frozen.
         self._trainable = bool(value)
-        for sub in self._sublayers():
+        for sub in sublayers(self):
             sub.trainable = value
         self._apply_trainable()
 
@@ -869,7 +859,7 @@ class Layer(nn.Module):
             for name in self._keras_weight_names
             if not self._weight_trainable[name]
         )
-        return own + sum(sub.count_non_trainable_params() for sub in self._sublayers())
+        return own + sum(sub.count_non_trainable_params() for sub in sublayers(self))
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -886,3 +876,23 @@ class Layer(nn.Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
+
+
+def sublayers(module: nn.Module) -> list[Layer]:
+    """The kerastorch layers directly inside ``module``, also through ``ModuleList`` /
+    ``ModuleDict``: a wrapper's layer, a custom layer's sublayers (not theirs).
+
+    Example:
+        >>> from kerastorch.layers import Dense, TimeDistributed
+        >>> [layer.name for layer in sublayers(TimeDistributed(Dense(2, name="head")))]
+        ['head']
+    """
+    found = []
+    stack = list(reversed(list(module._modules.values())))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, Layer):
+            found.append(child)
+        elif child is not None:
+            stack.extend(reversed(list(child._modules.values())))
+    return found
