@@ -275,6 +275,25 @@ class Layer(nn.Module):
             # A torch-style forward(self, x): Sequential's mask= / training= are not passed on.
             self.register_forward_pre_hook(self._drop_undeclared_arguments, with_kwargs=True)
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Keras converts numpy inputs (and masks) to tensors: floats to float32, other dtypes as
+        # they are. Tensors pass untouched (no cost on the usual path).
+        if any(isinstance(a, np.ndarray) for a in args) or any(
+            isinstance(v, np.ndarray) for v in kwargs.values()
+        ):
+            args = tuple(self._from_numpy(a) for a in args)
+            kwargs = {k: self._from_numpy(v) for k, v in kwargs.items()}
+        return super().__call__(*args, **kwargs)
+
+    def _from_numpy(self, value: Any) -> Any:
+        if not isinstance(value, np.ndarray):
+            return value
+        tensor = torch.as_tensor(value)
+        if tensor.is_floating_point():
+            tensor = tensor.float()
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        return tensor if first is None else tensor.to(first.device)
+
     def __setattr__(self, name: str, value: Any) -> None:
         # ``self.w = self.add_weight(name="kernel")``: move the weight to the attribute's name
         # instead of registering it twice (see NOTE [custom layers]).
@@ -674,6 +693,8 @@ class Layer(nn.Module):
             self.register_forward_hook(self._record_activity_loss)
 
     def _record_activity_loss(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if torch.compiler.is_exporting():
+            return  # an exported forward computes outputs only (and torch refuses the attribute)
         # Keras 3 divides the activity penalty by the batch size.
         outputs = output if isinstance(output, (list, tuple)) else [output]
         self.activity_loss = sum(
