@@ -441,3 +441,116 @@ def test_lambda_round_trips_by_name(tmp_path):
     loaded = kerastorch.models.load_model(tmp_path / "model.kt", safe_mode=False)
     assert loaded.layers[0].function is contract_double
     assert_close(loaded.predict(x, verbose=0), 2.0 * x)
+
+
+@kerastorch.saving.register_keras_serializable(package="contract")
+class ScaledGRU(kl.GRU):
+    """A user's recurrent layer: a GRU whose outputs are scaled (an extra config argument)."""
+
+    def __init__(self, units, scale=1.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.scale = scale
+
+    def forward(self, inputs, mask=None, training=None, initial_state=None):
+        return self.scale * super().forward(inputs, mask, training, initial_state)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@kerastorch.saving.register_keras_serializable(package="contract")
+class Offset(kl.Layer):
+    """A user's layer with a weight, registered."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), name="w")
+
+    def call(self, inputs):
+        return inputs @ self.w + 1.0
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+WRAPPED = {
+    "Bidirectional": lambda: kl.Bidirectional(ScaledGRU(3, scale=2.0, return_sequences=True)),
+    "TimeDistributed": lambda: kl.TimeDistributed(Offset(3)),
+}
+
+
+@pytest.mark.parametrize("wrapper", sorted(WRAPPED))
+def test_wrappers_round_trip_a_registered_custom_layer(wrapper, tmp_path):
+    # Both wrappers record their layer with nested_layer_entry and rebuild it with
+    # deserialize_layer: the user's class is found by its registered name.
+    model = Sequential([Input((5, 4)), WRAPPED[wrapper]()])
+    model.set_weights(perturbed(model.get_weights()))
+    x = make_input(CASES["Dense"])
+    expected = model.predict(x, verbose=0)
+    layer = model.layers[0]
+    config = layer.get_config()
+    inner = config["layer"]
+    assert inner["registered_name"] == f"contract>{inner['class_name']}"
+    twin = type(layer).from_config(config)
+    assert twin.get_config() == config
+    inner_classes = {type(sub) for sub in kl.base.sublayers(twin)}
+    assert inner_classes <= {ScaledGRU, Offset} and inner_classes
+    model.save(tmp_path / "model.kt")
+    for loaded in (
+        kerastorch.models.load_model(tmp_path / "model.kt"),
+        kerastorch.models.model_from_json(model.to_json()),
+    ):
+        loaded.set_weights(model.get_weights())
+        assert loaded.layers[0].get_config() == config
+        assert_close(loaded.predict(x, verbose=0), expected)
+    assert_close(expected, model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("wrapper", sorted(WRAPPED))
+def test_wrappers_find_an_unregistered_layer_in_custom_objects(wrapper, tmp_path):
+    class Plain(kl.Layer):  # not registered: found only through custom_objects
+        def call(self, inputs):
+            return inputs * 3.0
+
+    layer = kl.TimeDistributed(Plain()) if wrapper == "TimeDistributed" else None
+    if layer is None:
+
+        class PlainGRU(kl.GRU):
+            pass
+
+        layer = kl.Bidirectional(PlainGRU(2))
+    model = Sequential([Input((5, 4)), layer])
+    x = make_input(CASES["Dense"])
+    model.save(tmp_path / "model.kt")
+    name = type(kl.base.sublayers(model.layers[0])[0]).__name__
+    with pytest.raises(serialization.SavingError, match=f"its class '{name}' is not a kerastorch"):
+        kerastorch.models.load_model(tmp_path / "model.kt")
+    cls = type(kl.base.sublayers(model.layers[0])[0])
+    loaded = kerastorch.models.load_model(tmp_path / "model.kt", custom_objects={name: cls})
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@kerastorch.saving.register_keras_serializable(package="contract")
+class UserModel(Sequential):
+    """A user's model class: registering it is all saving needs (no saving code knows it)."""
+
+
+def test_a_registered_model_class_round_trips_without_saving_knowing_it(tmp_path):
+    model = UserModel([Input((5, 4)), kl.LSTM(3)], name="user_model")
+    x = make_input(CASES["LSTM"])
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "model.kt")
+    for loaded in (
+        kerastorch.models.load_model(tmp_path / "model.kt"),
+        kerastorch.models.model_from_json(model.to_json()),
+    ):
+        assert type(loaded) is UserModel and loaded.name == "user_model"
+        loaded.set_weights(model.get_weights())
+        assert_close(loaded.predict(x, verbose=0), expected)
+    assert kerastorch.saving.get_registered_object("contract>UserModel") is UserModel
