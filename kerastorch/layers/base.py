@@ -278,11 +278,11 @@ class Layer(nn.Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Keras converts numpy inputs (and masks) to tensors: floats to float32, other dtypes as
         # they are. Tensors pass untouched (no cost on the usual path).
-        if any(isinstance(a, np.ndarray) for a in args) or any(
-            isinstance(v, np.ndarray) for v in kwargs.values()
-        ):
-            args = tuple(self._from_numpy(a) for a in args)
-            kwargs = {k: self._from_numpy(v) for k, v in kwargs.items()}
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, np.ndarray):
+                args = tuple(self._from_numpy(a) for a in args)
+                kwargs = {k: self._from_numpy(v) for k, v in kwargs.items()}
+                break
         return super().__call__(*args, **kwargs)
 
     def _from_numpy(self, value: Any) -> Any:
