@@ -1,7 +1,10 @@
 """The model base class: Keras's compile / fit / evaluate / predict / summary on an nn.Module.
 
 The model only holds state (layers, optimizer, loss, metrics) and delegates: training loops live
-in ``kerastorch.training``, the summary table in ``kerastorch.models.summary``.
+in ``kerastorch.training``, files in ``kerastorch.saving``, the summary table in
+``kerastorch.models.summary``. Training and the file formats sit above models (they take a model
+and never import one), so the methods that delegate to them import them inside the method: the
+only imports in the package that go up, and they close no cycle.
 """
 
 from __future__ import annotations
