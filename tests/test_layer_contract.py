@@ -59,10 +59,6 @@ class Case:
     skip: dict[str, str] = field(default_factory=dict)
 
 
-def _lambda_last_step(x: torch.Tensor) -> torch.Tensor:
-    return x[:, -1, :] * 2.0
-
-
 @kerastorch.saving.register_keras_serializable(package="contract")
 def contract_double(x: torch.Tensor) -> torch.Tensor:
     return 2.0 * x
