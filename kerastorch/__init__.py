@@ -33,8 +33,7 @@ from kerastorch import (
 )
 from kerastorch.layers import Input
 from kerastorch.models import Model, Sequential
-
-__version__ = "0.1.0.dev0"
+from kerastorch.version import __version__
 
 __all__ = [
     "Input",

@@ -29,7 +29,7 @@ def clear_session(free_memory: bool = True) -> None:
     import torch._dynamo
 
     from kerastorch import mixed_precision
-    from kerastorch.layers.base import reset_name_counts
+    from kerastorch.utils.naming import reset_name_counts
 
     reset_name_counts()
     mixed_precision.set_global_policy("float32")

@@ -53,6 +53,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from kerastorch.layers import Embedding
+from kerastorch.layers.recurrent import RecurrentLayer
 from kerastorch.utils.modes import eval_mode
 
 __all__ = ["ExportCheckError", "example_input", "export_program", "to_onnx"]
@@ -101,8 +103,6 @@ def _random_input(
     model: nn.Module, shape: tuple[int, ...], generator: torch.Generator
 ) -> torch.Tensor:
     """Random data of ``shape``: token ids when the model starts with an ``Embedding``."""
-    from kerastorch.layers import Embedding
-
     first = _first_layer(model)
     if isinstance(first, Embedding):
         # Ids from 1: id 0 is padding for Embedding(mask_zero=True).
@@ -239,8 +239,6 @@ def _layer_name(module: nn.Module) -> str:
 def _loop_layers(model: nn.Module) -> list[str]:
     """Layers whose computation is a Python loop over timesteps, or whose torch module has no
     dynamic-length decomposition in torch.export (NOTE [export paths])."""
-    from kerastorch.layers.recurrent import RecurrentLayer
-
     found = []
     for module in model.modules():
         if not isinstance(module, RecurrentLayer):
@@ -392,8 +390,6 @@ def _is_data_dependent(error: BaseException) -> bool:
 
 def _data_dependent_error(model: nn.Module, error: BaseException) -> ExportCheckError:
     """torch.export met a Python decision on a value computed from the data."""
-    from kerastorch.layers import Embedding
-
     embeddings = [m.describe() for m in model.modules() if isinstance(m, Embedding)]
     culprit = (
         f" {embeddings[0]} checks that its ids are in range, a decision on the data's values."

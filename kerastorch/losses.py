@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -40,10 +39,12 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch.registry import Registry
+from kerastorch.utils.naming import snake_case
 
 __all__ = [
     "EPSILON",
     "LOSSES",
+    "LOSS_FUNCTIONS",
     "REDUCTIONS",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
@@ -615,7 +616,7 @@ msle = mean_squared_logarithmic_error
 kld = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 
-_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+LOSS_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     fn.__name__: fn
     for fn in (
         mean_squared_error,
@@ -636,6 +637,7 @@ _FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
         sparse_categorical_crossentropy,
     )
 }
+"""The loss functions by name: what a saved model may name a loss or metric function by."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -718,10 +720,6 @@ def reduce_weighted_values(
 # ---------------------------------------------------------------------------------------------
 
 
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
 class Loss:
     """Base class of losses: computes per-sample values, then weights and reduces them.
 
@@ -743,7 +741,7 @@ class Loss:
     def __init__(
         self, name: str | None = None, reduction: str | None = "sum_over_batch_size"
     ) -> None:
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
 
     def __call__(
@@ -828,12 +826,12 @@ class LossFunctionWrapper(Loss):
             config = dict(config)
             fn = config.pop("fn")
             if isinstance(fn, str):
-                if fn not in _FUNCTIONS:
+                if fn not in LOSS_FUNCTIONS:
                     raise ValueError(
                         f"Cannot rebuild a LossFunctionWrapper around a custom function from its "
                         f"name. Received: fn={fn!r}; pass the function itself instead."
                     )
-                fn = _FUNCTIONS[fn]
+                fn = LOSS_FUNCTIONS[fn]
             return cls(fn, **config)
         return cls(**config)
 

@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -59,6 +58,7 @@ from kerastorch.losses import (  # the loss functions keras.metrics re-exports, 
     squeeze_or_expand_to_same_rank,
 )
 from kerastorch.registry import Registry
+from kerastorch.utils.naming import snake_case
 
 __all__ = [
     "AUC",
@@ -128,10 +128,6 @@ __all__ = [
 ]
 
 TensorLike = Any  # a torch.Tensor, or anything torch.as_tensor accepts
-
-
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 def _detached(x: TensorLike, device: torch.device | None = None) -> torch.Tensor:
@@ -341,7 +337,7 @@ class Metric:
     direction: str | None = None
 
     def __init__(self, name: str | None = None, dtype: torch.dtype | str | None = None) -> None:
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.dtype = resolve_dtype(dtype, type(self).__name__)
         self._state_names: list[str] = []
 
@@ -537,13 +533,18 @@ class MeanMetricWrapper(Mean):
         **kwargs: Any,
     ) -> None:
         default = getattr(fn, "name", None) or getattr(fn, "__name__", None)
-        super().__init__(name=name or default or _snake_case(type(fn).__name__), dtype=dtype)
+        super().__init__(name=name or default or snake_case(type(fn).__name__), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
         if self.direction is None and (
-            isinstance(fn, losses_module.Loss) or fn in losses_module._FUNCTIONS.values()
+            isinstance(fn, losses_module.Loss) or fn in losses_module.LOSS_FUNCTIONS.values()
         ):
             self.direction = "down"
+
+    @property
+    def fn(self) -> Callable[..., TensorLike]:
+        """The wrapped per-sample function."""
+        return self._fn
 
     def update_state(  # type: ignore[override]
         self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None

@@ -1,13 +1,16 @@
-"""Name -> object tables ("adam", "mse", "accuracy", "relu", ...).
+"""Name -> object tables for the names users write ("adam", "mse", "accuracy", "relu", ...).
 
-Each family (activations, losses, metrics, optimizers, layers) owns one :class:`Registry`; lookups
-are case-insensitive and an unknown name gets a "did you mean" error listing the valid names.
+Each family that users name by string owns one :class:`Registry`: activations, initializers,
+regularizers, constraints, losses, metrics, optimizers and learning-rate schedules. Lookups are
+case-insensitive and an unknown name gets a "did you mean" error listing the valid names.
+Classes a saved file names (layers, models) are found by their exact class name instead, in
+``kerastorch.saving.object_registration`` (NOTE [safe deserialization]).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from kerastorch.errors import unknown_name_error
 
@@ -57,8 +60,3 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return sorted(self._table)
-
-
-def resolve(registry: Registry[Any], identifier: Any) -> Any:
-    """Return ``registry.get(identifier)`` for a string, the identifier itself otherwise."""
-    return registry.get(identifier) if isinstance(identifier, str) else identifier

@@ -29,7 +29,7 @@ def assert_same_config(actual, expected, rel=1e-6):
     elif isinstance(expected, (list, tuple)):
         assert isinstance(actual, (list, tuple)), f"{actual!r} is not a sequence like {expected!r}"
         assert len(actual) == len(expected), f"{actual!r} != {expected!r}"
-        for a, e in zip(actual, expected):
+        for a, e in zip(actual, expected, strict=True):
             assert_same_config(a, e, rel)
     elif isinstance(expected, float) and not isinstance(actual, bool):
         assert actual == pytest.approx(expected, rel=rel)

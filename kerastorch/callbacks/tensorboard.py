@@ -11,6 +11,7 @@ import torch
 
 from kerastorch.callbacks.base import Callback, Logs, get_learning_rate
 from kerastorch.distribute import is_main_process
+from kerastorch.layers.base import sublayers
 
 __all__ = ["TensorBoard"]
 
@@ -208,7 +209,7 @@ def _named_weights(model: Any) -> Iterator[tuple[str, torch.Tensor]]:
         names = layer.keras_weight_names()
         for name, weight in zip(names, layer.keras_weights(), strict=False):
             yield f"{prefix}/{name}", weight
-        for sub in layer._sublayers():
+        for sub in sublayers(layer):
             yield from walk(sub, f"{prefix}/{sub.name}")
 
     for layer in model.layers:

@@ -59,6 +59,7 @@ from kerastorch.layers.reshaping import (
 )
 from kerastorch.layers.time_distributed import TimeDistributed
 from kerastorch.layers.wrappers import Bidirectional
+from kerastorch.saving.object_registration import register_builtin_classes
 
 __all__ = [
     "ELU",
@@ -129,3 +130,6 @@ __all__ = [
     "multiply",
     "subtract",
 ]
+
+# Saved models name these classes; loading finds them here (NOTE [safe deserialization]).
+register_builtin_classes("layer", Layer, [globals()[name] for name in __all__])

@@ -13,8 +13,8 @@ import torch
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers
+from kerastorch.layers.arguments import InitializerArg, initializer_config
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.core import InitializerArg, initializer_config
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
 

@@ -46,7 +46,6 @@ import inspect
 import itertools
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -54,33 +53,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from kerastorch import initializers
+from kerastorch import constraints, initializers, regularizers
 from kerastorch.dtypes import resolve_dtype
+from kerastorch.layers.arguments import check_positive_int
+
+# Naming moved to kerastorch.utils.naming; these names stay importable from here.
+from kerastorch.utils.naming import reset_name_counts, snake_case, unique_name  # noqa: F401
 
 Shape = tuple[int | None, ...]
 
-_NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
 # Keras's argument prefixes that do not spell their weight's name.
 _PENALTY_TARGETS = {"recurrent": "recurrent_kernel"}
 _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-
-
-def snake_case(name: str) -> str:
-    """``"GlobalAveragePooling1D"`` -> ``"global_average_pooling1d"``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """Keras-style process-wide unique names: ``lstm``, ``lstm_1``, ``lstm_2``, ..."""
-    count = _NAME_COUNTS[prefix]
-    _NAME_COUNTS[prefix] += 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_name_counts() -> None:
-    """Start the automatic names again (``keras.backend.clear_session``)."""
-    _NAME_COUNTS.clear()
 
 
 def to_shape(shape: Any, what: str = "shape") -> Shape:
@@ -113,18 +97,6 @@ def build_shape(input_shape: Any) -> Shape | list[Shape]:
     ):
         return [None if s is None else tuple(s) for s in input_shape]
     return tuple(input_shape)
-
-
-def check_positive_int(layer: str, arg: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: expected a positive integer, received {arg}={value!r}.")
-    return int(value)
-
-
-def check_rate(layer: str, arg: str, value: Any) -> float:
-    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{layer}: expected 0 <= {arg} < 1, received {arg}={value!r}.")
-    return float(value)
 
 
 @functools.cache
@@ -256,6 +228,8 @@ class Layer(nn.Module):
     """
 
     supports_masking: bool = False
+    # Whether states carry from batch to batch, fixing the batch size (NOTE [stateful layers]).
+    stateful: bool = False
 
     def __init__(
         self,
@@ -314,6 +288,25 @@ class Layer(nn.Module):
         if not all(_forward_arguments(type(self))):
             # A torch-style forward(self, x): Sequential's mask= / training= are not passed on.
             self.register_forward_pre_hook(self._drop_undeclared_arguments, with_kwargs=True)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Keras converts numpy inputs (and masks) to tensors: floats to float32, other dtypes as
+        # they are. Tensors pass untouched (no cost on the usual path).
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, np.ndarray):
+                args = tuple(self._from_numpy(a) for a in args)
+                kwargs = {k: self._from_numpy(v) for k, v in kwargs.items()}
+                break
+        return super().__call__(*args, **kwargs)
+
+    def _from_numpy(self, value: Any) -> Any:
+        if not isinstance(value, np.ndarray):
+            return value
+        tensor = torch.as_tensor(value)
+        if tensor.is_floating_point():
+            tensor = tensor.float()
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        return tensor if first is None else tensor.to(first.device)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # ``self.w = self.add_weight(name="kernel")``: move the weight to the attribute's name
@@ -404,7 +397,7 @@ class Layer(nn.Module):
             self._run_build(input_shape)
             self._finish_build(input_shape)
             if _infers_shape_by_running(type(self)) and any(
-                not sub.built for sub in self._sublayers()
+                not sub.built for sub in sublayers(self)
             ):
                 # Keras builds a custom layer's sublayers by tracing call; run it once likewise,
                 # so counts and set_weights see every weight before any data. If it fails, the
@@ -439,7 +432,10 @@ class Layer(nn.Module):
         if self.built:
             return
         if torch.is_tensor(inputs):
-            first, shape = inputs, (None, *inputs.shape[1:])
+            # NOTE [stateful layers] in recurrent.py: a stateful layer takes the batch size of
+            # the first tensor it is called on.
+            first = inputs
+            shape = tuple(inputs.shape) if self.stateful else (None, *inputs.shape[1:])
         elif isinstance(inputs, (list, tuple)) and inputs and all(map(torch.is_tensor, inputs)):
             # Several inputs (merge, attention layers): build receives a list of shapes, as Keras.
             first, shape = inputs[0], [(None, *t.shape[1:]) for t in inputs]
@@ -615,8 +611,6 @@ class Layer(nn.Module):
             shape = given.get("shape", shape)
             initializer = given.get("initializer", initializer)
             dtype = given.get("dtype", dtype)
-        from kerastorch import constraints, regularizers
-
         penalty = None if regularizer is None else regularizers.get(regularizer)
         projection = None if constraint is None else constraints.get(constraint)
         # 2. Shape, dtype and name.
@@ -698,8 +692,6 @@ class Layer(nn.Module):
     def _init_penalties(self, activity_regularizer: Any, weight_options: dict[str, Any]) -> None:
         """NOTE [penalties]: ``<weight>_regularizer`` / ``<weight>_constraint`` arguments apply to
         the Keras weight of that name (``kernel_regularizer`` -> ``kernel``), for every layer."""
-        from kerastorch import constraints, regularizers
-
         self.weight_regularizers: dict[str, Any] = {}
         self.weight_constraints: dict[str, Any] = {}
         self._penalty_args = {k: v for k, v in weight_options.items() if v is not None}
@@ -723,6 +715,8 @@ class Layer(nn.Module):
             self.register_forward_hook(self._record_activity_loss)
 
     def _record_activity_loss(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if torch.compiler.is_exporting():
+            return  # an exported forward computes outputs only (and torch refuses the attribute)
         # Keras 3 divides the activity penalty by the batch size.
         outputs = output if isinstance(output, (list, tuple)) else [output]
         self.activity_loss = sum(
@@ -774,7 +768,7 @@ class Layer(nn.Module):
         built sublayer's, as Keras's ``layer.weights``.
         """
         own = [getattr(self, name) for name in self._keras_weight_names]
-        return own + [w for sub in self._sublayers() for w in sub.weights]
+        return own + [w for sub in sublayers(self) for w in sub.weights]
 
     def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
         """Copy weights given in Keras layout (already checked) into the parameters."""
@@ -782,21 +776,11 @@ class Layer(nn.Module):
         for name, value in zip(self._keras_weight_names, weights[:count], strict=True):
             getattr(self, name).copy_(value)
         rest = list(weights[count:])
-        for sub in self._sublayers():
+        for sub in sublayers(self):
             n = len(sub.weights)
             if n:
                 sub.load_keras_weights(rest[:n])
                 rest = rest[n:]
-
-    def _sublayers(self) -> Iterator[Layer]:
-        """The kerastorch layers directly inside this one (also through ModuleList/Dict)."""
-        stack = list(reversed(list(self._modules.values())))
-        while stack:
-            module = stack.pop()
-            if isinstance(module, Layer):
-                yield module
-            elif module is not None:
-                stack.extend(reversed(list(module._modules.values())))
 
     def _owned_parameters(self) -> Iterator[nn.Parameter]:
         """Parameters of this layer and of its plain torch submodules, not of its sublayers."""
@@ -870,7 +854,7 @@ class Layer(nn.Module):
     def trainable(self, value: bool) -> None:
         # As Keras: the flag reaches every sublayer; trainable=False weights stay frozen.
         self._trainable = bool(value)
-        for sub in self._sublayers():
+        for sub in sublayers(self):
             sub.trainable = value
         self._apply_trainable()
 
@@ -918,14 +902,12 @@ class Layer(nn.Module):
             for name in self._keras_weight_names
             if not self._weight_trainable[name]
         )
-        return own + sum(sub.count_non_trainable_params() for sub in self._sublayers())
+        return own + sum(sub.count_non_trainable_params() for sub in sublayers(self))
 
     # -- configuration ---------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments: ``type(layer)(**layer.get_config())`` makes an unbuilt twin."""
-        from kerastorch import constraints, regularizers
-
         config: dict[str, Any] = {"name": self.name, "trainable": self._trainable}
         for key, value in self._penalty_args.items():
             module = regularizers if key.endswith("_regularizer") else constraints
@@ -937,3 +919,23 @@ class Layer(nn.Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
+
+
+def sublayers(module: nn.Module) -> list[Layer]:
+    """The kerastorch layers directly inside ``module``, also through ``ModuleList`` /
+    ``ModuleDict``: a wrapper's layer, a custom layer's sublayers (not theirs).
+
+    Example:
+        >>> from kerastorch.layers import Dense, TimeDistributed
+        >>> [layer.name for layer in sublayers(TimeDistributed(Dense(2, name="head")))]
+        ['head']
+    """
+    found = []
+    stack = list(reversed(list(module._modules.values())))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, Layer):
+            found.append(child)
+        elif child is not None:
+            stack.extend(reversed(list(child._modules.values())))
+    return found

@@ -1,15 +1,4 @@
-"""Convolution over the time axis: Conv1D.
-
-NOTE [1D padding]
-    Keras's ``padding="same"`` pads so that the output has ``ceil(steps / strides)`` steps: the
-    total padding is ``max(0, (out - 1) * strides + span - steps)``, where ``span = dilation *
-    (kernel_size - 1) + 1`` is the kernel's reach (``span - 1`` when ``strides == 1``), and an
-    odd total puts the extra step on the **right** (TensorFlow's rule, which Keras's torch backend
-    follows). torch's own ``padding="same"`` pads symmetrically and refuses ``stride > 1``, so the
-    padding is computed here per call from the actual length. ``"causal"`` pads ``span - 1`` steps
-    on the left only, so output step ``t`` sees inputs ``<= t``. The pooling layers share the
-    helper (there ``dilation`` is 1).
-"""
+"""Convolution over the time axis: Conv1D (window arithmetic: ``conv_utils.py``)."""
 
 from __future__ import annotations
 
@@ -21,96 +10,26 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers
-from kerastorch.layers.base import Layer, Shape, check_positive_int
-from kerastorch.layers.core import (
+from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
     activation_config,
+    check_data_format,
+    check_padding,
+    check_positive_int,
     initializer_config,
+    single_int,
+)
+from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.conv_utils import (
+    check_3d,
+    from_channels_first,
+    output_length,
+    same_padding,
+    to_channels_first,
 )
 
 __all__ = ["Conv1D", "Convolution1D"]
-
-DATA_FORMATS = ("channels_last", "channels_first")
-
-
-# -- helpers shared with pooling.py ---------------------------------------------------------------
-
-
-def single_int(layer: str, arg: str, value: Any) -> int:
-    """Keras accepts ``3`` or ``(3,)`` for a 1D size; return the positive int."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise ValueError(
-                f"{layer}: expected {arg} to be an integer or a tuple of 1 integer, received "
-                f"{arg}={value!r}."
-            )
-        value = value[0]
-    return check_positive_int(layer, arg, value)
-
-
-def check_data_format(layer: str, data_format: str | None) -> str:
-    if data_format is None:
-        return "channels_last"  # Keras's default image_data_format
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"{layer}: expected data_format 'channels_last' (batch, steps, channels) or "
-            f"'channels_first' (batch, channels, steps), received data_format={data_format!r}."
-        )
-    return data_format
-
-
-def check_padding(layer: str, padding: Any, allowed: Sequence[str]) -> str:
-    mode = padding.lower() if isinstance(padding, str) else padding
-    if mode not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{layer}: expected padding to be one of {listed}, received {padding=}.")
-    return mode
-
-
-def same_padding(length: int, size: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    """``(left, right)`` padding of Keras's ``"same"`` mode; see NOTE [1D padding]."""
-    span = dilation * (size - 1) + 1
-    if stride == 1:
-        total = span - 1
-    else:
-        out = (length + stride - 1) // stride
-        total = max(0, (out - 1) * stride + span - length)
-    return total // 2, total - total // 2
-
-
-def output_length(
-    length: int | None, size: int, stride: int, padding: str, dilation: int = 1
-) -> int | None:
-    """Steps out of a window of ``size`` (reach ``dilation * (size - 1) + 1``) over ``length``."""
-    if length is None:
-        return None
-    if padding == "valid":
-        return (length - dilation * (size - 1) - 1) // stride + 1
-    return (length - 1) // stride + 1  # "same" and "causal"
-
-
-def to_channels_first(inputs: torch.Tensor, data_format: str) -> torch.Tensor:
-    return inputs.transpose(1, 2) if data_format == "channels_last" else inputs
-
-
-def from_channels_first(outputs: torch.Tensor, data_format: str) -> torch.Tensor:
-    return outputs.transpose(1, 2) if data_format == "channels_last" else outputs
-
-
-def check_3d(layer: Layer, inputs: torch.Tensor, data_format: str) -> None:
-    if inputs.dim() != 3:
-        layout = (
-            "(batch, steps, channels)"
-            if data_format == "channels_last"
-            else "(batch, channels, steps)"
-        )
-        raise ValueError(
-            f"{layer.describe()} expects 3D inputs {layout}, received shape {tuple(inputs.shape)}."
-        )
-
-
-# -- Conv1D ---------------------------------------------------------------------------------------
 
 
 class Conv1D(Layer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,43 +12,23 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers
-from kerastorch.layers.base import (
-    Layer,
-    Shape,
-    ShapeInferenceError,
+from kerastorch.layers.arguments import (
+    ActivationArg,
+    InitializerArg,
+    activation_config,
+    check_last_dim,
     check_positive_int,
     check_rate,
-    to_shape,
-    trace_output_shape,
+    initializer_config,
+)
+from kerastorch.layers.base import Layer, Shape, ShapeInferenceError, to_shape, trace_output_shape
+from kerastorch.saving.object_registration import (
+    get_registered_name,
+    get_registered_object,
+    in_safe_mode,
 )
 
 __all__ = ["Activation", "Dense", "Dropout", "Identity", "Input", "InputLayer", "Lambda"]
-
-ActivationArg = str | Callable[[torch.Tensor], torch.Tensor] | None
-InitializerArg = str | Callable[..., torch.Tensor] | dict[str, Any]
-
-
-def activation_config(identifier: ActivationArg) -> Any:
-    """How an activation argument is written in ``get_config``: its name where it has one."""
-    if identifier is None or isinstance(identifier, str):
-        return identifier or "linear"
-    return activations.serialize(identifier) or identifier
-
-
-def initializer_config(identifier: InitializerArg) -> Any:
-    if isinstance(identifier, (str, dict)):
-        return identifier
-    return initializers.serialize(identifier)
-
-
-def check_last_dim(layer: Layer, inputs: torch.Tensor, expected: int, what: str) -> None:
-    """Raise a clear error when the feature axis differs from the one the layer was built for."""
-    if inputs.shape[-1] != expected:
-        raise ValueError(
-            f"{layer.describe()} expects {expected} {what}, got {inputs.shape[-1]} "
-            f"(input shape {tuple(inputs.shape)}). It was built for inputs of shape "
-            f"{layer.build_input_shape}."
-        )
 
 
 class InputLayer:
@@ -287,8 +268,6 @@ def _function_config(fn: Callable[..., Any]) -> Any:
     writes its registered name); any other one as ``{"class_name": "function", "module": ...,
     "name": ...}``.
     """
-    from kerastorch.saving.serialization import get_registered_name
-
     if get_registered_name(fn) != getattr(fn, "__name__", None):
         return fn  # registered: written as its "package>name"
     return {
@@ -302,10 +281,6 @@ def _resolve_function(layer: str, entry: Any, what: str) -> Any:
     """The callable a saved function entry names (see :meth:`Lambda.from_config`)."""
     if entry is None or callable(entry) or not isinstance(entry, dict):
         return entry
-    import importlib
-
-    from kerastorch.saving.serialization import get_registered_object, in_safe_mode
-
     if entry.get("class_name") == "__lambda__":
         raise ValueError(
             f"Lambda '{layer}': its {what} is a Python lambda saved by Keras as bytecode, which "
@@ -373,7 +348,7 @@ class Lambda(Layer):
         (None, 4)
     """
 
-    unsafe_to_deserialize = True  # NOTE [safe deserialization] in kerastorch/saving
+    unsafe_to_deserialize = True  # NOTE [safe deserialization] in saving/object_registration.py
 
     def __init__(
         self,

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from kerastorch import initializers
-from kerastorch.layers.base import Layer, Shape, check_positive_int
-from kerastorch.layers.core import InitializerArg, initializer_config
+from kerastorch.layers.arguments import InitializerArg, check_positive_int, initializer_config
+from kerastorch.layers.base import Layer, Shape
 
 __all__ = ["Embedding"]
 

@@ -28,8 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import initializers
+from kerastorch.layers.arguments import InitializerArg, initializer_config
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.core import InitializerArg, initializer_config
 
 __all__ = ["BatchNormalization", "LayerNormalization", "UnitNormalization"]
 

@@ -9,15 +9,13 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from kerastorch.layers.arguments import check_data_format, check_padding, single_int
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.convolutional import (
+from kerastorch.layers.conv_utils import (
     check_3d,
-    check_data_format,
-    check_padding,
     from_channels_first,
     output_length,
     same_padding,
-    single_int,
     to_channels_first,
 )
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.training.data.base import check_finite, to_tensor
+from kerastorch.utils.tensors import check_finite, to_tensor
 
 __all__ = ["Normalization", "Rescaling"]
 

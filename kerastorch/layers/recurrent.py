@@ -67,15 +67,17 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, initializers
-from kerastorch.mixed_precision import recurrent_kernel_in_float32
-from kerastorch.layers.base import Layer, Shape, check_positive_int, check_rate
-from kerastorch.layers.core import (
+from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
     activation_config,
     check_last_dim,
+    check_positive_int,
+    check_rate,
     initializer_config,
 )
+from kerastorch.layers.base import Layer, Shape
+from kerastorch.mixed_precision import recurrent_kernel_in_float32
 
 __all__ = ["GRU", "LSTM", "RecurrentLayer", "SimpleRNN"]
 
@@ -124,6 +126,11 @@ class RecurrentLayer(Layer):
         self,
         units: int,
         *,
+        activation: ActivationArg = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: InitializerArg = "glorot_uniform",
+        recurrent_initializer: InitializerArg = "orthogonal",
+        bias_initializer: InitializerArg = "zeros",
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
@@ -137,6 +144,16 @@ class RecurrentLayer(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.units = check_positive_int(self.describe(), "units", units)
+        # Activation arguments as given, in get_config order (LSTM and GRU add
+        # "recurrent_activation").
+        self.activation_args: dict[str, ActivationArg] = {"activation": activation}
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.initializer_args = {
+            "kernel_initializer": kernel_initializer,
+            "recurrent_initializer": recurrent_initializer,
+            "bias_initializer": bias_initializer,
+        }
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -147,6 +164,15 @@ class RecurrentLayer(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.seed = seed  # accepted for Keras compatibility (use kerastorch.utils.set_random_seed)
         self.fused = False
+
+    def set_recurrent_activation(self, recurrent_activation: ActivationArg) -> None:
+        """Store the gates' activation (LSTM, GRU) with the other activation arguments."""
+        self.activation_args["recurrent_activation"] = recurrent_activation
+        self.recurrent_activation = activations.get(recurrent_activation)
+
+    def initializer(self, name: str) -> Any:
+        """The initializer of ``kernel``, ``recurrent`` or ``bias``, resolved."""
+        return initializers.get(self.initializer_args[f"{name}_initializer"])
 
     def _config_defaults(self) -> dict[str, Any]:
         # zero_output_for_mask reaches RecurrentLayer through **kwargs: its default is here.
@@ -195,17 +221,6 @@ class RecurrentLayer(Layer):
 
     def build_cell(self, features: int) -> None:
         raise NotImplementedError
-
-    def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        inputs = args[0] if args else kwargs.get("inputs")
-        if not self.stateful or self.built or not torch.is_tensor(inputs):
-            return super()._build_on_first_call(module, args, kwargs)
-        # NOTE [stateful layers]: a layer called directly takes the batch size of its input.
-        shape = tuple(inputs.shape)
-        self.build(shape)
-        self._finish_build(shape)
-        if inputs.device.type != "cpu":
-            self.to(device=inputs.device)
 
     def check_rank(self, ndim: int, shape: Any) -> None:
         if ndim != 3:
@@ -476,9 +491,43 @@ class RecurrentLayer(Layer):
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
+            **{k: activation_config(v) for k, v in self.activation_args.items()},
+            "use_bias": self.use_bias,
+            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
         }
 
 
+# The arguments every recurrent layer shares, documented once: each subclass's docstring has a
+# ``{sequence_args}`` line where they are written (see _document_sequence_args).
+_SEQUENCE_ARGS = """\
+        dropout: Fraction of the input features dropped in training (one mask per sequence).
+        recurrent_dropout: Fraction of the recurrent state dropped in training (step-by-step
+            path). Keras draws one mask per gate when ``recurrent_dropout > 0``; kerastorch draws
+            one mask shared by the gates (same rate, same expected value).
+        return_sequences: Return the output of every timestep ``(batch, timesteps, units)``
+            instead of the last one ``(batch, units)``.
+        return_state: Also return the final state(s): ``[{states}]``.
+        go_backwards: Process the sequence from its end; with ``return_sequences`` the outputs are
+            returned in that reversed order, as Keras does.
+        stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
+            needs a fixed batch size (``Input(batch_shape=...)``).
+        unroll: Accepted for Keras compatibility; the fused kernel is used.
+        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
+        seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+"""
+
+
+def _document_sequence_args(cls: type[RecurrentLayer]) -> type[RecurrentLayer]:
+    """Write :data:`_SEQUENCE_ARGS` into ``cls``'s docstring, at its ``{sequence_args}`` line."""
+    if cls.__doc__:  # None under python -OO
+        states = ", ".join(["output", *cls.state_names])
+        cls.__doc__ = cls.__doc__.replace(
+            "        {sequence_args}\n", _SEQUENCE_ARGS.format(states=states)
+        )
+    return cls
+
+
+@_document_sequence_args
 class LSTM(RecurrentLayer):
     """Long Short-Term Memory layer, with Keras's arguments, defaults and weight layout.
 
@@ -495,20 +544,7 @@ class LSTM(RecurrentLayer):
         recurrent_initializer: Initializer of the ``(units, 4 * units)`` recurrent kernel.
         bias_initializer: Initializer of the ``(4 * units,)`` bias.
         unit_forget_bias: Add 1 to the forget gate's bias at initialization.
-        dropout: Fraction of the input features dropped in training (one mask per sequence).
-        recurrent_dropout: Fraction of the recurrent state dropped in training (step-by-step
-            path). Keras draws one mask per gate when ``recurrent_dropout > 0``; kerastorch draws
-            one mask shared by the gates (same rate, same expected value).
-        return_sequences: Return the output of every timestep ``(batch, timesteps, units)``
-            instead of the last one ``(batch, units)``.
-        return_state: Also return the final state(s): ``[output, h, c]``.
-        go_backwards: Process the sequence from its end; with ``return_sequences`` the outputs are
-            returned in that reversed order, as Keras does.
-        stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
-            needs a fixed batch size (``Input(batch_shape=...)``).
-        unroll: Accepted for Keras compatibility; the fused kernel is used.
-        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
-        seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+        {sequence_args}
 
     Example:
         >>> lstm = LSTM(8, return_sequences=True)
@@ -544,6 +580,11 @@ class LSTM(RecurrentLayer):
     ) -> None:
         super().__init__(
             units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
             return_sequences=return_sequences,
             return_state=return_state,
             go_backwards=go_backwards,
@@ -554,15 +595,7 @@ class LSTM(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        self.activation_arg, self.recurrent_activation_arg = activation, recurrent_activation
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.initializer_args = {
-            "kernel_initializer": kernel_initializer,
-            "recurrent_initializer": recurrent_initializer,
-            "bias_initializer": bias_initializer,
-        }
+        self.set_recurrent_activation(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.fused = (
             _activation_name(activation) == "tanh"
@@ -575,11 +608,10 @@ class LSTM(RecurrentLayer):
         self.lstm = nn.LSTM(features, units, batch_first=True, bias=self.use_bias)
         if self.use_bias:
             _replace_by_zero_buffer(self.lstm, "bias_hh_l0")
-        kernel = initializers.get(self.initializer_args["kernel_initializer"])
-        recurrent = initializers.get(self.initializer_args["recurrent_initializer"])
+        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
         weights = [kernel((features, 4 * units)), recurrent((units, 4 * units))]
         if self.use_bias:
-            bias = initializers.get(self.initializer_args["bias_initializer"])
+            bias = self.initializer("bias")
             if self.unit_forget_bias:
                 weights.append(torch.cat([bias((units,)), torch.ones(units), bias((2 * units,))]))
             else:
@@ -611,16 +643,10 @@ class LSTM(RecurrentLayer):
             self.lstm.bias_ih_l0.copy_(weights[2])
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "activation": activation_config(self.activation_arg),
-            "recurrent_activation": activation_config(self.recurrent_activation_arg),
-            "use_bias": self.use_bias,
-            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
-            "unit_forget_bias": self.unit_forget_bias,
-        }
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
+@_document_sequence_args
 class GRU(RecurrentLayer):
     """Gated Recurrent Unit, with Keras 3's arguments, defaults and weight layout.
 
@@ -642,20 +668,7 @@ class GRU(RecurrentLayer):
         reset_after: Apply the reset gate after the recurrent matmul (Keras 3 and cuDNN, the
             default, with separate input and recurrent biases) or before it (Keras 2's default,
             one bias; step-by-step path).
-        return_state: Also return the final state: ``[output, h]``.
-        dropout: Fraction of the input features dropped in training (one mask per sequence).
-        recurrent_dropout: Fraction of the recurrent state dropped in training (step-by-step
-            path). Keras draws one mask per gate when ``recurrent_dropout > 0``; kerastorch draws
-            one mask shared by the gates (same rate, same expected value).
-        return_sequences: Return the output of every timestep ``(batch, timesteps, units)``
-            instead of the last one ``(batch, units)``.
-        go_backwards: Process the sequence from its end; with ``return_sequences`` the outputs are
-            returned in that reversed order, as Keras does.
-        stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
-            needs a fixed batch size (``Input(batch_shape=...)``).
-        unroll: Accepted for Keras compatibility; the fused kernel is used.
-        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
-        seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+        {sequence_args}
 
     Example:
         >>> gru = GRU(8, return_sequences=True)
@@ -690,6 +703,11 @@ class GRU(RecurrentLayer):
     ) -> None:
         super().__init__(
             units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
             return_sequences=return_sequences,
             return_state=return_state,
             go_backwards=go_backwards,
@@ -700,15 +718,7 @@ class GRU(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        self.activation_arg, self.recurrent_activation_arg = activation, recurrent_activation
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.initializer_args = {
-            "kernel_initializer": kernel_initializer,
-            "recurrent_initializer": recurrent_initializer,
-            "bias_initializer": bias_initializer,
-        }
+        self.set_recurrent_activation(recurrent_activation)
         self.reset_after = bool(reset_after)
         self.fused = (
             _activation_name(activation) == "tanh"
@@ -722,11 +732,10 @@ class GRU(RecurrentLayer):
         self.gru = nn.GRU(features, units, batch_first=True, bias=self.use_bias)
         if self.use_bias and not self.reset_after:
             _replace_by_zero_buffer(self.gru, "bias_hh_l0")
-        kernel = initializers.get(self.initializer_args["kernel_initializer"])
-        recurrent = initializers.get(self.initializer_args["recurrent_initializer"])
+        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
         weights = [kernel((features, 3 * units)), recurrent((units, 3 * units))]
         if self.use_bias:
-            bias = initializers.get(self.initializer_args["bias_initializer"])
+            bias = self.initializer("bias")
             weights.append(bias((2, 3 * units) if self.reset_after else (3 * units,)))
         with torch.no_grad():
             self.load_keras_weights(weights)
@@ -777,16 +786,10 @@ class GRU(RecurrentLayer):
                 gru.bias_ih_l0.copy_(_swap_first_blocks(weights[2]))
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "activation": activation_config(self.activation_arg),
-            "recurrent_activation": activation_config(self.recurrent_activation_arg),
-            "use_bias": self.use_bias,
-            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
-            "reset_after": self.reset_after,
-        }
+        return {**super().get_config(), "reset_after": self.reset_after}
 
 
+@_document_sequence_args
 class SimpleRNN(RecurrentLayer):
     """Fully-connected RNN whose output is fed back: ``h_t = activation(x_t W + h_{t-1} U + b)``.
 
@@ -802,20 +805,7 @@ class SimpleRNN(RecurrentLayer):
         kernel_initializer: Initializer of the ``(features, units)`` input kernel.
         recurrent_initializer: Initializer of the ``(units, units)`` recurrent kernel.
         bias_initializer: Initializer of the ``(units,)`` bias.
-        dropout: Fraction of the input features dropped in training (one mask per sequence).
-        recurrent_dropout: Fraction of the recurrent state dropped in training (step-by-step
-            path). Keras draws one mask per gate when ``recurrent_dropout > 0``; kerastorch draws
-            one mask shared by the gates (same rate, same expected value).
-        return_sequences: Return the output of every timestep ``(batch, timesteps, units)``
-            instead of the last one ``(batch, units)``.
-        return_state: Also return the final state(s): ``[output, h]``.
-        go_backwards: Process the sequence from its end; with ``return_sequences`` the outputs are
-            returned in that reversed order, as Keras does.
-        stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
-            needs a fixed batch size (``Input(batch_shape=...)``).
-        unroll: Accepted for Keras compatibility; the fused kernel is used.
-        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
-        seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+        {sequence_args}
 
     Example:
         >>> rnn = SimpleRNN(4, activation="relu")
@@ -845,6 +835,11 @@ class SimpleRNN(RecurrentLayer):
     ) -> None:
         super().__init__(
             units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
             return_sequences=return_sequences,
             return_state=return_state,
             go_backwards=go_backwards,
@@ -855,14 +850,6 @@ class SimpleRNN(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        self.activation_arg = activation
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.initializer_args = {
-            "kernel_initializer": kernel_initializer,
-            "recurrent_initializer": recurrent_initializer,
-            "bias_initializer": bias_initializer,
-        }
         name = _activation_name(activation)
         self.nonlinearity = name if name in ("tanh", "relu") else "tanh"
         self.fused = name in ("tanh", "relu") and self.recurrent_dropout == 0.0
@@ -874,11 +861,10 @@ class SimpleRNN(RecurrentLayer):
         )
         if self.use_bias:
             _replace_by_zero_buffer(self.rnn, "bias_hh_l0")
-        kernel = initializers.get(self.initializer_args["kernel_initializer"])
-        recurrent = initializers.get(self.initializer_args["recurrent_initializer"])
+        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
         weights = [kernel((features, units)), recurrent((units, units))]
         if self.use_bias:
-            weights.append(initializers.get(self.initializer_args["bias_initializer"])((units,)))
+            weights.append(self.initializer("bias")((units,)))
         with torch.no_grad():
             self.load_keras_weights(weights)
 
@@ -896,11 +882,3 @@ class SimpleRNN(RecurrentLayer):
         self.rnn.weight_hh_l0.copy_(weights[1].T)
         if self.use_bias:
             self.rnn.bias_ih_l0.copy_(weights[2])
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "activation": activation_config(self.activation_arg),
-            "use_bias": self.use_bias,
-            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
-        }

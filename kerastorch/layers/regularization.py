@@ -13,8 +13,10 @@ from typing import Any
 
 import torch
 
-from kerastorch.layers.base import Layer, Shape, check_rate
-from kerastorch.layers.convolutional import check_3d
+from kerastorch import regularizers
+from kerastorch.layers.arguments import check_rate
+from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.conv_utils import check_3d
 
 __all__ = ["ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D"]
 
@@ -37,8 +39,6 @@ class ActivityRegularization(Layer):
     supports_masking = True
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
-        from kerastorch import regularizers
-
         kwargs.pop("activity_regularizer", None)  # the layer's own, rebuilt from l1 and l2
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
         self.l1, self.l2 = float(l1), float(l2)

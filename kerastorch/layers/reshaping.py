@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from kerastorch.layers.base import Layer, Shape, check_positive_int
-from kerastorch.layers.convolutional import check_data_format
+from kerastorch.layers.arguments import check_data_format, check_positive_int
+from kerastorch.layers.base import Layer, Shape
 
 __all__ = [
     "Cropping1D",

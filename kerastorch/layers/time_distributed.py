@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
 from kerastorch.layers.base import Layer, Shape
+from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 
 __all__ = ["TimeDistributed"]
 
@@ -136,14 +138,7 @@ class TimeDistributed(Layer):
         return f"name={self.name!r}"
 
     def get_config(self) -> dict[str, Any]:
-        from kerastorch.saving.serialization import get_registered_name
-
-        cls = type(self.layer)
-        entry: dict[str, Any] = {"class_name": cls.__name__, "config": self.layer.get_config()}
-        registered = get_registered_name(cls)
-        if registered != cls.__name__:
-            entry["registered_name"] = registered
-        return {**super().get_config(), "layer": entry}
+        return {**super().get_config(), "layer": nested_layer_entry(self.layer)}
 
     @classmethod
     def from_config(
@@ -151,11 +146,9 @@ class TimeDistributed(Layer):
     ) -> TimeDistributed:
         """Rebuild from :meth:`get_config`; the wrapped layer's class is found among
         kerastorch's layers, ``custom_objects``, an active ``custom_object_scope`` and the
-        registered classes."""
-        from kerastorch.saving.serialization import deserialize_layer
-
+        registered classes (as :class:`~kerastorch.layers.Bidirectional` finds its layers)."""
         config = dict(config)
         layer = config.pop("layer")
-        if not isinstance(layer, Layer):
+        if isinstance(layer, Mapping):
             layer = deserialize_layer(layer, custom_objects)
         return cls(layer, **config)

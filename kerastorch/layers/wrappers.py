@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from torch import nn
 
 from kerastorch.errors import did_you_mean
 from kerastorch.layers.base import Layer, Shape
 from kerastorch.layers.recurrent import RecurrentLayer
+from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 
 __all__ = ["Bidirectional"]
 
@@ -19,18 +19,6 @@ MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 def _without_prefix(name: str, prefix: str) -> str:
     return name[len(prefix) :] if name.startswith(prefix) else name
-
-
-def _layer_from_config(class_name: str, config: dict[str, Any]) -> Layer:
-    from kerastorch import layers
-
-    cls = getattr(layers, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, RecurrentLayer)):
-        raise ValueError(
-            f"Bidirectional: unknown recurrent layer class {class_name!r}; expected one of "
-            "LSTM, GRU, SimpleRNN."
-        )
-    return cls.from_config(config)
 
 
 class Bidirectional(Layer):
@@ -155,17 +143,6 @@ class Bidirectional(Layer):
         self.forward_layer.set_weights(weights[:half])
         self.backward_layer.set_weights(weights[half:])
 
-    def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        inputs = args[0] if args else kwargs.get("inputs")
-        if not self.stateful or self.built or not torch.is_tensor(inputs):
-            return super()._build_on_first_call(module, args, kwargs)
-        # NOTE [stateful layers] in recurrent.py: called directly, take the input's batch size.
-        shape = tuple(inputs.shape)
-        self.build(shape)
-        self._finish_build(shape)
-        if inputs.device.type != "cpu":
-            self.to(device=inputs.device)
-
     def compute_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
         output = self.forward_layer.compute_output_shape(input_shape)
         states: list[Shape] = []
@@ -261,25 +238,24 @@ class Bidirectional(Layer):
         return ", ".join(shown)
 
     def get_config(self) -> dict[str, Any]:
-        forward, backward = self.forward_layer, self.backward_layer
         return {
             **super().get_config(),
-            "layer": {"class_name": type(forward).__name__, "config": forward.get_config()},
+            "layer": nested_layer_entry(self.forward_layer),
             "merge_mode": self.merge_mode,
-            "backward_layer": {
-                "class_name": type(backward).__name__,
-                "config": backward.get_config(),
-            },
+            "backward_layer": nested_layer_entry(self.backward_layer),
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Bidirectional:
+        """Rebuild from :meth:`get_config`; the layers' classes are found among kerastorch's
+        layers, ``custom_objects``, an active ``custom_object_scope`` and the registered classes
+        (as :class:`~kerastorch.layers.TimeDistributed` finds its layer)."""
         config = dict(config)
-        layer = config["layer"]
-        config["layer"] = _layer_from_config(layer["class_name"], layer["config"])
-        backward = config.pop("backward_layer", None)
-        if backward is not None:
-            config["backward_layer"] = _layer_from_config(
-                backward["class_name"], backward["config"]
-            )
+        for key in ("layer", "backward_layer"):
+            if isinstance(config.get(key), Mapping):
+                config[key] = deserialize_layer(config[key], custom_objects)
+        if config.get("backward_layer") is None:
+            config.pop("backward_layer", None)
         return cls(**config)

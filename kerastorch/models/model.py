@@ -1,7 +1,10 @@
 """The model base class: Keras's compile / fit / evaluate / predict / summary on an nn.Module.
 
 The model only holds state (layers, optimizer, loss, metrics) and delegates: training loops live
-in ``kerastorch.training``, the summary table in ``kerastorch.models.summary``.
+in ``kerastorch.training``, files in ``kerastorch.saving``, the summary table in
+``kerastorch.models.summary``. Training and the file formats sit above models (they take a model
+and never import one), so the methods that delegate to them import them inside the method: the
+only imports in the package that go up, and they close no cycle.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import torch
 from torch import nn
 
 from kerastorch.errors import did_you_mean
-from kerastorch.layers.base import Layer, snake_case, unique_name
+from kerastorch.layers.base import Layer
+from kerastorch.models.summary import format_summary
+from kerastorch.utils.naming import snake_case, unique_name
 
 __all__ = ["Model"]
 
@@ -352,7 +357,7 @@ class Model(nn.Module):
             >>> model.predict(np.ones((1, 2)), verbose=0)
             array([[2.]], dtype=float32)
         """
-        self._check_built("set its weights")
+        self.check_built("set its weights")
         weights = list(weights)
         expected = [tuple(w.shape) for w in self.weights]
         if len(weights) != len(expected):
@@ -368,7 +373,7 @@ class Model(nn.Module):
 
     def count_params(self) -> int:
         """Number of weights, as Keras counts them."""
-        self._check_built("count its parameters")
+        self.check_built("count its parameters")
         return sum(layer.count_params() for layer in self.layers)
 
     @property
@@ -380,7 +385,19 @@ class Model(nn.Module):
         for layer in self.layers:
             layer.trainable = value
 
-    def _check_built(self, action: str) -> None:
+    def check_built(self, action: str) -> None:
+        """Raise a ``ValueError`` saying how to build the model if it is not built.
+
+        ``action`` completes "so it cannot ...", e.g. ``"be saved"``.
+
+        Example:
+            >>> from kerastorch import Sequential
+            >>> from kerastorch.layers import Dense
+            >>> Sequential([Dense(1)]).check_built("be saved")
+            Traceback (most recent call last):
+            ...
+            ValueError: Model 'sequential...' is not built yet, so it cannot be saved. ...
+        """
         if not self.built:
             raise ValueError(
                 f"Model '{self.name}' is not built yet, so it cannot {action}. Give it an input "
@@ -400,8 +417,6 @@ class Model(nn.Module):
 
         ``print_fn`` receives the whole table as one string (e.g. ``lines.append``).
         """
-        from kerastorch.models.summary import format_summary
-
         text = format_summary(
             self,
             line_length=line_length,
@@ -457,16 +472,23 @@ class Model(nn.Module):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
-        """Create a model (new weights) from ``model.get_config()``, or from a Keras
-        Sequential's ``get_config()`` for the layers kerastorch supports.
+        """Create a model (new weights) from ``model.get_config()``.
 
-        Example:
-            >>> from kerastorch import Sequential
-            >>> from kerastorch.layers import Dense, Input
-            >>> model = Sequential([Input((2,)), Dense(3)])
-            >>> Sequential.from_config(model.get_config()).output_shape
-            (None, 3)
+        Each model class defines it (:meth:`Sequential.from_config`); loading finds the class by
+        the name saved with the config (see NOTE [safe deserialization]) and calls this.
         """
-        from kerastorch.saving.serialization import sequential_from_config
+        raise NotImplementedError(
+            f"{cls.__name__} defines no from_config, so it cannot be rebuilt from a config."
+        )
 
-        return sequential_from_config(config, custom_objects=custom_objects, cls=cls)
+    @classmethod
+    def from_keras_config(cls, config: Any, custom_objects: Any = None) -> Model:
+        """Create a model (new weights) from the config Keras saves for the same kind of model
+        (in ``.keras`` / ``.h5`` files and ``keras_model.get_config()``).
+
+        Each model class Keras files can hold defines it (:meth:`Sequential.from_keras_config`).
+        """
+        raise NotImplementedError(
+            f"{cls.__name__} defines no from_keras_config, so it cannot be read from Keras's "
+            "config."
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,14 @@ from kerastorch.layers.base import Layer, Shape, to_shape
 from kerastorch.layers.core import InputLayer
 from kerastorch.layers.masking import lengths_to_mask
 from kerastorch.models.model import Model
+from kerastorch.saving.keras_layers import layers_from_keras_config
+from kerastorch.saving.object_registration import register_builtin_classes
+from kerastorch.saving.serialization import (
+    SavingError,
+    deserialize_layer,
+    is_keras_model_config,
+    saved_shape,
+)
 
 __all__ = ["Sequential"]
 
@@ -257,3 +265,65 @@ class Sequential(Model):
                 for layer in self._layers
             ],
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Sequential:
+        """Create a model (new weights) from ``model.get_config()`` (or from a saved entry
+        ``{"class_name", "config", ...}``), built from its input shape when it has one. A Keras
+        Sequential's ``get_config()`` is read too (:meth:`from_keras_config`).
+
+        Example:
+            >>> from kerastorch.layers import Dense, Input
+            >>> model = Sequential([Input((2,)), Dense(3)])
+            >>> Sequential.from_config(model.get_config()).output_shape
+            (None, 3)
+        """
+        input_batch_shape = None
+        if "config" in config and "layers" not in config:  # a saved entry
+            input_batch_shape = config.get("input_batch_shape")
+            config = config["config"]
+        if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
+            raise SavingError(
+                f"Expected a Sequential config with a 'layers' list, received {str(config)[:200]}."
+            )
+        if is_keras_model_config(config):
+            return cls.from_keras_config(config, custom_objects)
+        entries = config["layers"]
+        layers = [deserialize_layer(entry, custom_objects, entries) for entry in entries]
+        model = cls(name=config.get("name"))
+        for layer in layers:
+            model.add(layer)
+        shape = saved_shape(
+            input_batch_shape if input_batch_shape is not None else config.get("input_shape"),
+            "input shape",
+        )
+        if shape is not None:
+            model.build(shape)
+        for layer, entry in zip(layers, entries, strict=True):
+            saved = entry.get("build_input_shape")
+            if not layer.built and saved is not None:
+                layer.build_from_shape(saved_shape(saved, f"{layer.describe()} build shape"))
+        return model
+
+    @classmethod
+    def from_keras_config(cls, config: Any, custom_objects: Any = None) -> Sequential:
+        """Create a model (new weights) from a Keras Sequential's config (Keras 3 or 2, as in
+        ``.keras`` / ``.h5`` files), for the layers kerastorch supports (NOTE [Keras layer
+        table]); built from the input shape the config holds.
+        """
+        layers, entries, input_shape = layers_from_keras_config(config, custom_objects)
+        model = cls(name=config.get("name") if isinstance(config, Mapping) else None)
+        for layer in layers:
+            model.add(layer)
+        if input_shape is not None and not model.built:
+            model.build(tuple(input_shape))
+        for layer, entry in zip(layers, entries, strict=True):
+            build = entry.get("build_config") or {}
+            shape = build.get("input_shape")
+            if not layer.built and isinstance(shape, list):
+                layer.build_from_shape(tuple(shape))
+        return model
+
+
+# Saved models name this class; loading finds it here (NOTE [safe deserialization]).
+register_builtin_classes("model", Model, [Sequential])

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from kerastorch.layers.base import Layer, sublayers
+
 if TYPE_CHECKING:
-    from kerastorch.layers.base import Layer
     from kerastorch.models.sequential import Sequential
 
 __all__ = ["count_trainable_split", "format_summary"]
@@ -82,8 +83,7 @@ def _children(layer: Any) -> list[Layer]:
     nested = getattr(layer, "layers", None)
     if isinstance(nested, list):
         return nested
-    sublayers = getattr(layer, "_sublayers", None)
-    return list(sublayers()) if callable(sublayers) else []
+    return sublayers(layer)
 
 
 def _own_output_shape(layer: Layer) -> Any:

@@ -1,6 +1,9 @@
 """Keras's files, both ways: Keras 3 ``.keras`` archives and ``.weights.h5`` files, and legacy
 Keras HDF5 models (``.h5``).
 
+Which Keras layers map to which kerastorch layers, and how their configs translate, is
+``keras_layers.py`` (NOTE [Keras layer table]); this module reads and writes the files.
+
 NOTE [Keras file layouts]
     * ``.keras`` (Keras 3, ``keras/src/saving/saving_lib.py``) is a zip of ``config.json``
       (``{"module", "class_name": "Sequential", "config": {"layers": [InputLayer, ...]},
@@ -17,18 +20,6 @@ NOTE [Keras file layouts]
       (``sequential/lstm/lstm_cell/kernel``, or ``lstm/lstm_cell/kernel:0`` from Keras 2) in the
       layer's trainable-then-non-trainable order; layers are matched to the model in order.
 
-NOTE [Keras layer table]
-    :data:`KERAS_LAYERS` maps each Keras layer class to kerastorch: the kerastorch class name
-    (looked up in ``kerastorch.layers`` when used, so a layer added later needs only its entry),
-    the sub-paths holding its variables, and the Keras config keys to ignore. A Keras config key
-    the kerastorch class accepts is passed on as is; ``dtype`` is checked (kerastorch runs
-    float32); a Keras-only key is accepted when it is inert (regularizers / constraints /
-    ``quantization_config`` None, ``zero_output_for_mask`` False...) and refused, naming it,
-    otherwise. A wrapper's nested layer (``Bidirectional(layer=...)``) goes through the table too.
-    A new layer needs one entry, e.g. ``register_keras_layer(KerasLayer("Conv2D"))`` (or a line in
-    the table below); its weights are read and written with the layer's own ``keras_weights`` /
-    ``load_keras_weights``, so Keras's layout is the layer's business, not this module's.
-
 NOTE [hard_sigmoid in old files]
     Keras 2 defined ``hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1)``; Keras 3 defines it as
     ``relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1)``, and Keras 3.15 loads a Keras 2 ``.h5`` whose
@@ -42,22 +33,33 @@ from __future__ import annotations
 
 import copy
 import datetime
-import inspect
 import io
 import json
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
-from kerastorch.layers.base import snake_case
+from kerastorch import losses, metrics, optimizers
 from kerastorch.saving import serialization
+from kerastorch.saving.archives import read_member
 from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
+from kerastorch.saving.keras_layers import (
+    FLOAT32_POLICY,
+    KERAS_LAYERS,
+    KerasLayer,
+    keras_layer_entry,
+    policy_name,
+    register_keras_layer,
+    spec_for_layer,
+)
+from kerastorch.saving.object_registration import builtin_classes
 from kerastorch.saving.serialization import SavingError
+from kerastorch.utils.naming import snake_case
+from kerastorch.version import __version__
 
 __all__ = [
     "KERAS_LAYERS",
@@ -68,12 +70,6 @@ __all__ = [
 
 # The Keras version whose formats are written (and read first).
 KERAS_TARGET_VERSION = "3.15.1"
-_FLOAT32_POLICY = {
-    "module": "keras",
-    "class_name": "DTypePolicy",
-    "config": {"name": "float32"},
-    "registered_name": None,
-}
 
 
 def require_h5py() -> Any:
@@ -86,383 +82,6 @@ def require_h5py() -> Any:
             "pip install h5py (or pip install 'kerastorch-lib[h5]')."
         ) from None
     return h5py
-
-
-# -- the layer table ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KerasLayer:
-    """How one Keras layer class maps to a kerastorch layer (see NOTE [Keras layer table]).
-
-    Args:
-        keras_name: Keras's class name (``"LSTM"``).
-        kerastorch_name: The class in ``kerastorch.layers``; defaults to ``keras_name``.
-        weight_paths: Sub-paths of the layer's group that hold its variables, in order (``""``
-            for the layer itself, ``"cell"`` for a recurrent layer's cell). With several paths
-            the weights are split evenly between them (a ``Bidirectional``'s two directions).
-        weight_names: Names of the variables in legacy ``.h5`` files, in order (cosmetic).
-        ignore: Keras config keys dropped whatever their value because they change nothing
-            kerastorch computes (e.g. an RNG ``seed``).
-        from_keras: Optional hook rewriting the converted config (Keras -> kerastorch).
-        to_keras: Optional hook rewriting the config written for Keras (kerastorch -> Keras).
-
-    Example:
-        >>> KERAS_LAYERS["LSTM"].weight_paths
-        ('cell',)
-    """
-
-    keras_name: str
-    kerastorch_name: str | None = None
-    weight_paths: tuple[str, ...] = ("",)
-    weight_names: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    from_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
-    to_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
-
-    @property
-    def target(self) -> str:
-        return self.kerastorch_name or self.keras_name
-
-
-KERAS_LAYERS: dict[str, KerasLayer] = {}
-"""Keras class name -> :class:`KerasLayer`; see NOTE [Keras layer table]."""
-
-
-def register_keras_layer(spec: KerasLayer) -> KerasLayer:
-    """Add (or replace) a table entry so Keras files with that layer load and save.
-
-    Example:
-        >>> register_keras_layer(KerasLayer("Dense", weight_names=("kernel", "bias"))).target
-        'Dense'
-    """
-    KERAS_LAYERS[spec.keras_name] = spec
-    return spec
-
-
-for _spec in (
-    KerasLayer("Dense", weight_names=("kernel", "bias")),
-    KerasLayer("Dropout"),
-    KerasLayer("Activation"),
-    KerasLayer("Flatten"),
-    KerasLayer("Masking"),
-    KerasLayer("Embedding", weight_names=("embeddings",)),
-    KerasLayer("GlobalAveragePooling1D"),
-    KerasLayer("GlobalMaxPooling1D"),
-    KerasLayer(
-        "LSTM",
-        weight_paths=("cell",),
-        weight_names=("lstm_cell/kernel", "lstm_cell/recurrent_kernel", "lstm_cell/bias"),
-        # seed: the dropout RNG; implementation: a Keras 2 execution option.
-        ignore=("seed", "implementation"),
-    ),
-    KerasLayer(
-        "GRU",
-        weight_paths=("cell",),
-        weight_names=("gru_cell/kernel", "gru_cell/recurrent_kernel", "gru_cell/bias"),
-        ignore=("implementation",),
-    ),
-    KerasLayer(
-        "SimpleRNN",
-        weight_paths=("cell",),
-        weight_names=(
-            "simple_rnn_cell/kernel",
-            "simple_rnn_cell/recurrent_kernel",
-            "simple_rnn_cell/bias",
-        ),
-    ),
-    # The wrapped layers' variables: forward then backward, each in its own cell.
-    KerasLayer("Bidirectional", weight_paths=("forward_layer/cell", "backward_layer/cell")),
-    KerasLayer("Conv1D", weight_names=("kernel", "bias")),
-    KerasLayer("MaxPooling1D"),
-    KerasLayer("AveragePooling1D"),
-    KerasLayer(
-        "BatchNormalization",
-        weight_names=("gamma", "beta", "moving_mean", "moving_variance"),
-        # Only read by Keras when renorm=True, which kerastorch's BatchNormalization checks.
-        ignore=("renorm_clipping", "renorm_momentum"),
-    ),
-    KerasLayer("LayerNormalization", weight_names=("gamma", "beta")),
-    KerasLayer("Normalization", weight_names=("mean", "variance", "count")),
-    KerasLayer("UnitNormalization"),
-    KerasLayer("Rescaling"),
-    KerasLayer("Identity"),
-    KerasLayer("ActivityRegularization"),
-    KerasLayer("ZeroPadding1D"),
-    KerasLayer("Cropping1D"),
-    KerasLayer("UpSampling1D"),
-    KerasLayer("ReLU"),
-    KerasLayer("LeakyReLU"),
-    KerasLayer("ELU"),
-    KerasLayer("PReLU", weight_names=("alpha",)),
-    KerasLayer("Softmax"),
-    KerasLayer("GaussianDropout"),
-    KerasLayer("GaussianNoise"),
-    KerasLayer("RepeatVector"),
-    KerasLayer("Reshape"),
-    KerasLayer("Permute"),
-    # The wrapped layer's variables live in the wrapper's "layer" group.
-    KerasLayer("TimeDistributed", weight_paths=("layer",)),
-    # Keras's SpatialDropout1D takes no `trainable` argument.
-    KerasLayer(
-        "SpatialDropout1D",
-        to_keras=lambda config: {k: v for k, v in config.items() if k != "trainable"},
-    ),
-):
-    register_keras_layer(_spec)
-del _spec
-
-# Keras-only config keys and the values at which they change nothing.
-_INERT_VALUES: dict[str, tuple[Any, ...]] = {
-    "zero_output_for_mask": (False,),
-    "quantization_config": (None,),
-    "lora_rank": (None, 0),
-    "lora_alpha": (None,),
-    "time_major": (False,),
-    "autocast": (True,),
-    "activity_regularizer": (None,),
-    "rms_scaling": (False,),
-}
-
-
-def _is_inert(key: str, value: Any) -> bool:
-    if key.endswith(("_regularizer", "_constraint")):
-        return value is None
-    return key in _INERT_VALUES and any(
-        value is v or (value == v and type(value) is type(v)) for v in _INERT_VALUES[key]
-    )
-
-
-def _kerastorch_layers() -> dict[str, type]:
-    return serialization.layer_classes()
-
-
-def _spec_for_layer(layer: Any) -> KerasLayer | None:
-    """The table entry whose kerastorch class is ``type(layer)`` (None for other layers)."""
-    name = type(layer).__name__
-    if _kerastorch_layers().get(name) is not type(layer):
-        return None  # a user's class (even a subclass of a kerastorch layer)
-    return _spec_for_class_name(name)
-
-
-def _accepted_args(cls: type) -> set[str]:
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None or klass is torch.nn.Module or klass is object:
-            continue
-        for param in inspect.signature(init).parameters.values():
-            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and param.name != "self":
-                names.add(param.name)
-    return names
-
-
-def _policy_name(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        config = value.get("config")
-        if isinstance(config, dict):
-            return config.get("name")
-        if isinstance(config, str):
-            return config
-    return None
-
-
-def _convert_object(value: Any, custom_objects: Mapping[str, Any] | None, where: str) -> Any:
-    """A Keras-serialized function (``{"class_name": "function", "config": "name"}``) becomes
-    the registered object or the name; other values pass through."""
-    if isinstance(value, dict) and value.get("class_name") == "function":
-        for name in (value.get("registered_name"), value.get("config")):
-            if isinstance(name, str) and name != "function":
-                obj = serialization.get_registered_object(name, custom_objects)
-                if obj is not None:
-                    return obj
-        name = value.get("config")
-        if isinstance(name, str):
-            return name
-        raise SavingError(f"{where}: cannot read the function {value!r}.")
-    if (
-        isinstance(value, dict)
-        and value.get("class_name") in KERAS_LAYERS
-        and isinstance(value.get("config"), dict)
-    ):
-        # A nested layer (a wrapper's ``layer``): converted through the table as well.
-        cls, config, _ = keras_layer_config_to_kerastorch(value, custom_objects)
-        return {"class_name": cls.__name__, "config": config}
-    if isinstance(value, dict) and "class_name" in value and "config" in value:
-        obj = serialization.get_registered_object(
-            str(value.get("registered_name") or value["class_name"]), custom_objects
-        )
-        if obj is not None and not inspect.isclass(obj):
-            return obj
-        return {"class_name": value["class_name"], "config": value["config"]}
-    return value
-
-
-def keras_layer_config_to_kerastorch(
-    entry: Mapping[str, Any],
-    custom_objects: Mapping[str, Any] | None,
-    all_entries: Sequence[Any] = (),
-) -> tuple[type, dict[str, Any], KerasLayer]:
-    """The kerastorch class and constructor arguments for one Keras layer entry."""
-    from kerastorch import activations, initializers
-
-    class_name = str(entry.get("class_name"))
-    config = dict(entry.get("config") or {})
-    layer_name = config.get("name", "?")
-    spec = KERAS_LAYERS.get(class_name)
-    registered = None
-    if isinstance(entry.get("registered_name"), str):
-        registered = serialization.get_registered_object(entry["registered_name"], custom_objects)
-    if registered is None:
-        registered = serialization.get_registered_object(class_name, custom_objects)
-    if registered is not None:
-        cls = serialization.resolve_layer_class(entry, custom_objects, all_entries)
-        spec = spec or KerasLayer(class_name)
-    elif spec is not None:
-        cls = _kerastorch_layers().get(spec.target)
-        if cls is None:
-            raise SavingError(
-                f"Keras layer {class_name} '{layer_name}' maps to kerastorch.layers."
-                f"{spec.target}, which does not exist in this kerastorch."
-            )
-        if getattr(cls, "unsafe_to_deserialize", False) and serialization.in_safe_mode():
-            raise SavingError(
-                f"Keras layer {class_name} '{layer_name}' carries Python code in its config, "
-                "which is refused in safe mode because loading it would run code from the file. "
-                "If you trust the file's source, load it with safe_mode=False."
-            )
-    else:
-        raise unsupported_layers_error([entry], all_entries)
-    accepted = _accepted_args(cls)
-    where = f"Keras layer {class_name} '{layer_name}'"
-    out: dict[str, Any] = {}
-    refused = []
-    for key, value in config.items():
-        if key == "dtype":
-            policy = _policy_name(value)
-            if policy not in (None, "float32"):
-                warnings.warn(
-                    f"{where} uses dtype policy {policy!r}; kerastorch loads it as float32 "
-                    "(weights are cast, results may differ slightly).",
-                    stacklevel=4,
-                )
-            continue
-        if key in spec.ignore:
-            continue
-        if key in accepted:
-            out[key] = _convert_object(value, custom_objects, f"{where}: {key}")
-        elif not _is_inert(key, value):
-            refused.append(f"{key}={value!r}")
-    if refused:
-        raise SavingError(
-            f"{where} uses {', '.join(refused)}, which kerastorch's {cls.__name__} does not "
-            "support; the model cannot be reproduced exactly."
-        )
-    for key, value in list(out.items()):
-        if key.endswith("_initializer") and value is not None:
-            try:
-                initializers.get(value)
-            except (ValueError, TypeError):
-                # Initializers only matter for re-initialization; the weights come from the file.
-                warnings.warn(
-                    f"{where}: the initializer {key}={value!r} is unknown to kerastorch and was "
-                    "replaced by the layer's default (the loaded weights are unaffected).",
-                    stacklevel=4,
-                )
-                del out[key]
-        if key.endswith("activation") and isinstance(value, str):
-            try:
-                activations.get(value)
-            except ValueError as error:
-                raise SavingError(
-                    f"{where}: {error} If it is your own function, pass "
-                    f"custom_objects={{'{value}': {value}}} when loading."
-                ) from None
-    if spec.from_keras is not None:
-        out = spec.from_keras(out)
-    return cls, out, spec
-
-
-def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> SavingError:
-    listed = ", ".join(
-        f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
-    )
-    layers = serialization._describe_entries(all_entries)
-    return SavingError(
-        f"The Keras model uses layers kerastorch cannot load: {listed}. Layers in the file: "
-        f"{layers}. Supported Keras layers: {', '.join(sorted(KERAS_LAYERS))}. For your own "
-        "layer classes pass custom_objects={'ClassName': ClassName}."
-    )
-
-
-def _entries_and_shape(config: Mapping[str, Any]) -> tuple[list[Any], Any]:
-    entries = []
-    input_shape = None
-    for entry in config.get("layers") or []:
-        if not isinstance(entry, dict):
-            raise SavingError(f"Unreadable layer entry in the Keras config: {entry!r}.")
-        if entry.get("class_name") == "InputLayer":
-            layer_config = entry.get("config") or {}
-            input_shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
-            continue
-        entries.append(entry)
-    if input_shape is None:
-        input_shape = config.get("build_input_shape")
-    return entries, input_shape
-
-
-def sequential_from_keras_config(
-    config: Mapping[str, Any],
-    custom_objects: Mapping[str, Any] | None = None,
-    cls: type | None = None,
-    build_input_shape: Any = None,
-) -> Any:
-    """Build a kerastorch Sequential from a Keras Sequential config (Keras 3 or Keras 2)."""
-    from kerastorch.models import Sequential
-
-    cls = cls or Sequential
-    if isinstance(config, list):  # Keras 1 / early Keras 2: the config is the layer list
-        config = {"layers": config}
-    entries, input_shape = _entries_and_shape(config)
-    if input_shape is None:
-        input_shape = build_input_shape
-    known = set(KERAS_LAYERS)
-    bad = [
-        e
-        for e in entries
-        if e.get("class_name") not in known
-        and serialization.get_registered_object(
-            str(e.get("registered_name") or e.get("class_name")), custom_objects
-        )
-        is None
-    ]
-    if bad:
-        raise unsupported_layers_error(bad, entries)
-    layers = []
-    for entry in entries:
-        layer_cls, layer_config, _ = keras_layer_config_to_kerastorch(
-            entry, custom_objects, entries
-        )
-        try:
-            layers.append(layer_cls.from_config(layer_config))
-        except (TypeError, ValueError) as error:
-            raise SavingError(
-                f"Cannot create kerastorch {layer_cls.__name__} from Keras layer "
-                f"'{layer_config.get('name', '?')}': {error}"
-            ) from error
-    model = cls(name=config.get("name"))
-    for layer in layers:
-        model.add(layer)
-    if input_shape is not None and not model.built:
-        model.build(tuple(input_shape))
-    for layer, entry in zip(layers, entries, strict=True):
-        build = entry.get("build_config") or {}
-        shape = build.get("input_shape")
-        if not layer.built and isinstance(shape, list):
-            layer.build_from_shape(tuple(shape))
-    return model
 
 
 # -- weights: reading --------------------------------------------------------------------------
@@ -478,7 +97,7 @@ def _unique_key(name: str, used: dict[str, int]) -> str:
 
 
 def _keras_class_name(layer: Any) -> str:
-    spec = _spec_for_layer(layer)
+    spec = spec_for_layer(layer)
     return spec.keras_name if spec is not None else type(layer).__name__
 
 
@@ -486,7 +105,7 @@ def _layer_keys(model: Any) -> list[tuple[Any, str, KerasLayer]]:
     used: dict[str, int] = {}
     out = []
     for layer in model.layers:
-        spec = _spec_for_layer(layer) or KerasLayer(type(layer).__name__)
+        spec = spec_for_layer(layer) or KerasLayer(type(layer).__name__)
         out.append((layer, _unique_key(snake_case(_keras_class_name(layer)), used), spec))
     return out
 
@@ -653,16 +272,10 @@ def load_weights_h5(model: Any, path: str, skip_mismatch: bool = False) -> None:
 def load_weights_from_keras_archive(
     model: Any, zf: zipfile.ZipFile, path: str, skip_mismatch: bool = False
 ) -> None:
-    data = _read_zip_member(zf, "model.weights.h5", path)
+    data = read_member(zf, "model.weights.h5", path)
     with _open_h5(io.BytesIO(data), path) as h5:
         plan = _keras3_weight_plan(h5, model, repr(path))
     _check_and_copy(plan, repr(path), skip_mismatch)
-
-
-def _read_zip_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
-    from kerastorch.saving.native import _read_member
-
-    return _read_member(zf, name, path)
 
 
 # -- optimizer variables -----------------------------------------------------------------------
@@ -729,8 +342,6 @@ def optimizer_variables_to_keras(model: Any) -> list[np.ndarray] | None:
     """Keras's ``optimizer.variables`` for the compiled model, or None if not expressible."""
     compiled = model.compiled
     optimizer = compiled.optimizer if compiled is not None else None
-    from kerastorch import optimizers
-
     if not isinstance(optimizer, optimizers.Optimizer) or not compiled.optimizer_bound:
         return None
     groups = _slot_groups(optimizer)
@@ -818,8 +429,6 @@ def _keras_compile(
     source: str,
 ) -> None:
     """Compile ``model`` from Keras's ``compile_config`` or legacy ``training_config``."""
-    from kerastorch import optimizers
-
     optimizer_entry = config.get("optimizer") or config.get("optimizer_config")
     if not isinstance(optimizer_entry, dict):
         return
@@ -834,7 +443,7 @@ def _keras_compile(
             cls = optimizers.OPTIMIZERS.get(class_name)
         optimizer = cls.from_config(optimizer_config)
         loss = _keras_loss(config.get("loss"), custom_objects)
-        metrics = [_keras_metric(m, custom_objects) for m in _flat(config.get("metrics"))]
+        metric_list = [_keras_metric(m, custom_objects) for m in _flat(config.get("metrics"))]
         weighted = [_keras_metric(m, custom_objects) for m in _flat(config.get("weighted_metrics"))]
     except (ValueError, TypeError, KeyError, SavingError) as error:
         raise SavingError(
@@ -844,7 +453,10 @@ def _keras_compile(
     if loss is None:
         return
     model.compile(
-        optimizer=optimizer, loss=loss, metrics=metrics or None, weighted_metrics=weighted or None
+        optimizer=optimizer,
+        loss=loss,
+        metrics=metric_list or None,
+        weighted_metrics=weighted or None,
     )
     model.compiled.bind_optimizer(model)
 
@@ -883,23 +495,30 @@ def _keras_object(
     if cls is None:
         cls = registry.get(str(class_name))
     config = dict(inner or {})
-    if config.get("dtype") in (None, "float32") or _policy_name(config.get("dtype")) == "float32":
+    if config.get("dtype") in (None, "float32") or policy_name(config.get("dtype")) == "float32":
         config.pop("dtype", None)
     return cls.from_config(config)
 
 
 def _keras_loss(value: Any, custom_objects: Mapping[str, Any] | None) -> Any:
-    from kerastorch import losses
-
     if isinstance(value, (list, dict)) and not (isinstance(value, dict) and "class_name" in value):
         raise SavingError("per-output losses do not apply to a Sequential model")
     return _keras_object(value, losses.LOSSES, custom_objects, "loss")
 
 
 def _keras_metric(value: Any, custom_objects: Mapping[str, Any] | None) -> Any:
-    from kerastorch import metrics
-
     return _keras_object(value, metrics.METRICS, custom_objects, "metric")
+
+
+def _keras_model_class(class_name: Any, path: str) -> Any:
+    """kerastorch's model class for a Keras model class (``Sequential``), found by name."""
+    cls = builtin_classes("model").get(str(class_name))
+    if cls is None:
+        known = ", ".join(sorted(builtin_classes("model")))
+        raise SavingError(
+            f"{path!r} holds a Keras {class_name} model; kerastorch loads {known} models."
+        )
+    return cls
 
 
 def load_keras_archive(
@@ -910,17 +529,13 @@ def load_keras_archive(
     compile: bool,
 ) -> Any:
     """A kerastorch model from a Keras 3 ``.keras`` archive (see NOTE [Keras file layouts])."""
-    if config.get("class_name") != "Sequential":
-        raise SavingError(
-            f"{path!r} holds a Keras {config.get('class_name')} model; kerastorch loads "
-            "Sequential models."
-        )
-    weights = _read_zip_member(zf, "model.weights.h5", path)
-    model = sequential_from_keras_config(
-        config.get("config") or {},
-        custom_objects,
-        build_input_shape=(config.get("build_config") or {}).get("input_shape"),
-    )
+    cls = _keras_model_class(config.get("class_name"), path)
+    weights = read_member(zf, "model.weights.h5", path)
+    model_config = config.get("config") or {}
+    build_shape = (config.get("build_config") or {}).get("input_shape")
+    if isinstance(model_config, dict) and model_config.get("build_input_shape") is None:
+        model_config = {**model_config, "build_input_shape": build_shape}
+    model = cls.from_keras_config(model_config, custom_objects)
     if not model.built:
         raise SavingError(f"{path!r}: the Keras model has no input shape; it cannot be built.")
     with _open_h5(io.BytesIO(weights), path) as h5:
@@ -958,11 +573,7 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
             model_config = json.loads(text)
         except json.JSONDecodeError as error:
             raise SavingError(f"{path!r}: model_config is not valid JSON ({error}).") from error
-        if model_config.get("class_name") != "Sequential":
-            raise SavingError(
-                f"{path!r} holds a Keras {model_config.get('class_name')} model; kerastorch "
-                "loads Sequential models."
-            )
+        cls = _keras_model_class(model_config.get("class_name"), path)
         version = _attr_text(h5.attrs, "keras_version") or "1"
         if version.split(".")[0] in ("1", "2") and _uses_hard_sigmoid(model_config):
             warnings.warn(
@@ -971,7 +582,7 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
                 "predictions differ from the ones made in Keras 2.",
                 stacklevel=3,
             )
-        model = sequential_from_keras_config(model_config.get("config") or {}, custom_objects)
+        model = cls.from_keras_config(model_config.get("config") or {}, custom_objects)
         if not model.built:
             raise SavingError(f"{path!r}: the Keras model has no input shape; it cannot be built.")
         if "model_weights" not in h5:
@@ -985,55 +596,6 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
 
 
 # -- writing -----------------------------------------------------------------------------------
-
-
-def _spec_for_class_name(name: str) -> KerasLayer | None:
-    for spec in KERAS_LAYERS.values():
-        if spec.target == name:
-            return spec
-    return None
-
-
-def _keras_config(spec: KerasLayer, config: dict[str, Any], where: str) -> dict[str, Any]:
-    """A kerastorch layer config (JSON-ready) as Keras writes it; nested layers (a wrapper's
-    ``layer``) are converted too."""
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {serialization.OBJECT_MARKER}:
-            raise SavingError(
-                f"{where}: {key} is a custom object, which Keras cannot load from a file written "
-                "by kerastorch. Save it with model.save('model.kt') instead."
-            )
-        inner = _spec_for_class_name(value.get("class_name")) if isinstance(value, dict) else None
-        if inner is not None and isinstance(value.get("config"), dict):
-            value = {
-                "module": "keras.layers",
-                "class_name": inner.keras_name,
-                "config": _keras_config(inner, value["config"], f"{where}: {key}"),
-                "registered_name": None,
-            }
-        out[key] = value
-    out["dtype"] = dict(_FLOAT32_POLICY)
-    return spec.to_keras(out) if spec.to_keras is not None else out
-
-
-def _keras_layer_entry(layer: Any, legacy: bool) -> dict[str, Any]:
-    spec = _spec_for_layer(layer)
-    if spec is None:
-        raise SavingError(
-            f"{layer.describe()} is not in kerastorch's Keras layer table "
-            "(kerastorch.saving.keras_files.KERAS_LAYERS), so the model cannot be written as a "
-            f"Keras file. Keras layers kerastorch writes: {', '.join(sorted(KERAS_LAYERS))}. "
-            "Save it with model.save('model.kt') instead."
-        )
-    config = serialization.encode_value(layer.get_config(), layer.describe())
-    config = _keras_config(spec, config, layer.describe())
-    entry: dict[str, Any] = {"class_name": spec.keras_name, "config": config}
-    if not legacy:
-        entry = {"module": "keras.layers", **entry, "registered_name": None}
-        if layer.built and layer.build_input_shape is not None:
-            entry["build_config"] = {"input_shape": list(layer.build_input_shape)}
-    return entry
 
 
 def _keras_model_config(model: Any, legacy: bool) -> dict[str, Any]:
@@ -1054,16 +616,14 @@ def _keras_model_config(model: Any, legacy: bool) -> dict[str, Any]:
     return {
         "name": model.name,
         "trainable": True,
-        "dtype": dict(_FLOAT32_POLICY),
-        "layers": [input_entry, *(_keras_layer_entry(layer, legacy) for layer in model.layers)],
+        "dtype": dict(FLOAT32_POLICY),
+        "layers": [input_entry, *(keras_layer_entry(layer, legacy) for layer in model.layers)],
         "build_input_shape": shape,
     }
 
 
 def _keras_compile_config(model: Any) -> dict[str, Any] | None:
     """Keras's ``compile_config`` for the model, or None (with a warning) if it has none."""
-    from kerastorch import losses, optimizers
-
     compiled = model.compiled
     if compiled is None:
         return None
@@ -1078,8 +638,8 @@ def _keras_compile_config(model: Any) -> dict[str, Any] | None:
         )
         return None
     try:
-        loss = _keras_loss_entry(compiled.loss, losses)
-        metrics = [_keras_metric_entry(m) for m in compiled.metric_specs]
+        loss = _keras_loss_entry(compiled.loss)
+        metric_list = [_keras_metric_entry(m) for m in compiled.metric_specs]
         weighted = [_keras_metric_entry(m) for m in compiled.weighted_metric_specs]
     except SavingError as error:
         warnings.warn(f"{error} The Keras file is written without the compile state.", stacklevel=4)
@@ -1093,7 +653,7 @@ def _keras_compile_config(model: Any) -> dict[str, Any] | None:
         },
         "loss": loss,
         "loss_weights": None,
-        "metrics": metrics or None,
+        "metrics": metric_list or None,
         "weighted_metrics": weighted or None,
         "run_eagerly": False,
         "steps_per_execution": 1,
@@ -1101,7 +661,7 @@ def _keras_compile_config(model: Any) -> dict[str, Any] | None:
     }
 
 
-def _keras_loss_entry(loss: Any, losses: Any) -> Any:
+def _keras_loss_entry(loss: Any) -> Any:
     cls = type(loss)
     if (
         loss.name in losses.LOSSES
@@ -1120,8 +680,6 @@ def _keras_loss_entry(loss: Any, losses: Any) -> Any:
 
 
 def _keras_metric_entry(spec: Any) -> Any:
-    from kerastorch import metrics
-
     if isinstance(spec, str):
         return spec
     if isinstance(spec, metrics.Metric) and type(spec).__name__ in metrics.METRICS:
@@ -1171,7 +729,7 @@ def save_keras_archive(
 ) -> None:
     """Write a Keras 3 ``.keras`` archive that ``keras.models.load_model`` reads."""
     require_h5py()
-    model._check_built("be saved")
+    model.check_built("be saved")
     if model.input_batch_shape is None:
         raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
     config = {
@@ -1182,12 +740,10 @@ def save_keras_archive(
         "build_config": {"input_shape": list(model.input_batch_shape)},
         "compile_config": _keras_compile_config(model) if include_optimizer else None,
     }
-    import kerastorch
-
     metadata = {
         "keras_version": KERAS_TARGET_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        "saved_by": f"kerastorch {kerastorch.__version__}",
+        "saved_by": f"kerastorch {__version__}",
     }
     weights = _weights_h5_bytes(model, include_optimizer and config["compile_config"] is not None)
     with atomic_write(path, overwrite=overwrite) as f, zipfile.ZipFile(f, "w") as zf:
@@ -1199,9 +755,9 @@ def save_keras_archive(
 def save_weights_h5(model: Any, path: str, overwrite: bool = True) -> None:
     """Write Keras 3's ``.weights.h5`` (with the optimizer's variables when compiled and
     trained, as Keras does), readable by ``keras_model.load_weights``."""
-    model._check_built("save its weights")
+    model.check_built("save its weights")
     for layer in model.layers:
-        if _spec_for_layer(layer) is None and layer.keras_weights():
+        if spec_for_layer(layer) is None and layer.keras_weights():
             warnings.warn(
                 f"{layer.describe()} has no Keras equivalent; its weights are written under "
                 f"'layers/{snake_case(type(layer).__name__)}' in get_weights() order.",
@@ -1215,7 +771,7 @@ def save_legacy_h5(
 ) -> None:
     """Write a legacy Keras HDF5 model (architecture, weights, compile arguments)."""
     h5py = require_h5py()
-    model._check_built("be saved")
+    model.check_built("be saved")
     if model.input_batch_shape is None:
         raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
     model_config = {"class_name": "Sequential", "config": _keras_model_config(model, legacy=True)}
@@ -1241,14 +797,14 @@ def save_legacy_h5(
         group.attrs["keras_version"] = KERAS_TARGET_VERSION
         group.attrs["layer_names"] = [layer.name.encode("utf8") for layer in model.layers]
         for layer in sorted(model.layers, key=lambda item: item.name):
-            spec = _spec_for_layer(layer)
+            spec = spec_for_layer(layer)
             layer_group = group.create_group(layer.name)
             weights = layer.get_weights()
             names = list(spec.weight_names) if spec and spec.weight_names else []
             if len(names) != len(weights):
-                names = list(getattr(layer, "_keras_weight_names", [])) or [
-                    f"weight_{i}" for i in range(len(weights))
-                ]
+                names = layer.keras_weight_names()
+            if len(names) != len(weights):
+                names = [f"weight_{i}" for i in range(len(weights))]
             paths = [f"{model.name}/{layer.name}/{name}" for name in names]
             layer_group.attrs["weight_names"] = [p.encode("utf8") for p in paths]
             for name, value in zip(paths, weights, strict=True):

@@ -39,9 +39,19 @@ from typing import Any
 
 import torch
 
-from kerastorch.saving import serialization
+from kerastorch.saving import keras_files, serialization
+from kerastorch.saving.archives import (
+    CONFIG_MEMBER,
+    check_path,
+    foreign_file_error,
+    open_zip,
+    read_archive_config,
+    read_member,
+    sniff,
+)
 from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
 from kerastorch.saving.serialization import SavingError
+from kerastorch.version import __version__
 
 __all__ = [
     "FORMAT_VERSION",
@@ -56,19 +66,11 @@ __all__ = [
 FORMAT_NAME = "kerastorch"
 FORMAT_VERSION = 1
 WEIGHTS_FORMAT_NAME = "kerastorch.weights"
-CONFIG_MEMBER = "config.json"
 WEIGHTS_MEMBER = "model.weights.pt"
 OPTIMIZER_MEMBER = "optimizer.pt"
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 NATIVE_SUFFIXES = (".kt",)
 KERAS_SUFFIXES = (".keras",)
 LEGACY_H5_SUFFIXES = (".h5", ".hdf5")
-
-
-def _version() -> str:
-    import kerastorch
-
-    return kerastorch.__version__
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -88,80 +90,6 @@ def _torch_load(data: bytes, what: str) -> Any:
             f"Cannot read {what}: it is corrupt, truncated or not a kerastorch weights payload "
             f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})."
         ) from error
-
-
-def _check_path(filepath: Any) -> str:
-    path = os.fspath(filepath)
-    if os.path.isdir(path):
-        raise SavingError(f"{path!r} is a folder; expected a model file.")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No file at {path!r}.")
-    return path
-
-
-def sniff(path: str) -> str:
-    """What kind of file ``path`` is: ``"hdf5"``, ``"zip"`` or ``"other"``."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head == HDF5_SIGNATURE:
-        return "hdf5"
-    if zipfile.is_zipfile(path):
-        return "zip"
-    return "other"
-
-
-def _foreign_file_error(path: str, what: str = "a model file") -> SavingError:
-    with open(path, "rb") as f:
-        head = f.read(64)
-    size = os.path.getsize(path)
-    if not head:
-        looks = "it is empty"
-    elif head.startswith(b"PK"):
-        looks = "it starts like a zip archive but is truncated or corrupt"
-    elif all(32 <= b < 127 or b in (9, 10, 13) for b in head):
-        looks = f"it looks like a text file (starts with {head[:30].decode(errors='replace')!r})"
-    else:
-        looks = f"its first bytes are {head[:8]!r}"
-    return SavingError(
-        f"Cannot load {path!r} ({size} bytes) as {what}: {looks}. kerastorch reads its own "
-        "'.kt' archives and '.weights.pt' files, Keras 3 '.keras' archives and '.weights.h5' "
-        "files, and legacy Keras '.h5' models."
-    )
-
-
-def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
-    try:
-        return zf.read(name)
-    except KeyError:
-        raise SavingError(
-            f"{path!r} has no member {name!r}: the archive is incomplete. Members found: "
-            f"{sorted(zf.namelist())}."
-        ) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise SavingError(
-            f"{path!r} is corrupt or truncated: reading {name!r} failed ({error})."
-        ) from error
-
-
-def _open_zip(path: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise _foreign_file_error(path) from error
-
-
-def read_archive_config(zf: zipfile.ZipFile, path: str) -> dict[str, Any] | None:
-    """The archive's ``config.json`` as a dict, or None if it has none."""
-    if CONFIG_MEMBER not in zf.namelist():
-        return None
-    data = _read_member(zf, CONFIG_MEMBER, path)
-    try:
-        config = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SavingError(f"{path!r}: config.json is not valid JSON ({error}).") from error
-    if not isinstance(config, dict):
-        raise SavingError(f"{path!r}: config.json holds {type(config).__name__}, not an object.")
-    return config
 
 
 def _zip_kind(zf: zipfile.ZipFile, config: dict[str, Any] | None, path: str) -> str:
@@ -221,10 +149,6 @@ def check_state_dict(model: Any, state: Any, source: str) -> None:
             + "; ".join(problems)
             + ". Nothing was loaded."
         )
-
-
-def _optimizer_params(model: Any) -> list[tuple[str, torch.Tensor]]:
-    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
 
 def check_optimizer_state(model: Any, optimizer: Any, state: Any, source: str) -> None:
@@ -298,8 +222,6 @@ def save_model(
             "'.kt' / '.keras' / '.h5' name for the whole model."
         )
     if lower.endswith(KERAS_SUFFIXES) or lower.endswith(LEGACY_H5_SUFFIXES):
-        from kerastorch.saving import keras_files
-
         if lower.endswith(KERAS_SUFFIXES):
             keras_files.save_keras_archive(model, path, overwrite, include_optimizer)
         else:
@@ -311,7 +233,7 @@ def save_model(
             "format, exact training resumption), 'model.keras' (Keras 3 format) or 'model.h5' "
             "(legacy Keras HDF5)."
         )
-    model._check_built("be saved")
+    model.check_built("be saved")
     members: dict[str, bytes] = {}
     compile_config = None
     compiled = getattr(model, "compiled", None)
@@ -323,7 +245,7 @@ def save_model(
     config = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "kerastorch_version": _version(),
+        "kerastorch_version": __version__,
         "torch_version": torch.__version__,
         "model": serialization.serialize_model(model),
         "compile_config": compile_config,
@@ -370,7 +292,7 @@ def load_model(
         >>> load_model(path).layers[0].units
         2
     """
-    path = _check_path(filepath)
+    path = check_path(filepath)
     kind = sniff(path)
     # The scope makes custom_objects visible to nested from_config calls (a wrapper's layer).
     with (
@@ -378,16 +300,12 @@ def load_model(
         serialization.custom_object_scope(custom_objects or {}),
     ):
         if kind == "hdf5":
-            from kerastorch.saving import keras_files
-
             return keras_files.load_legacy_h5(path, custom_objects, compile)
         if kind != "zip":
-            raise _foreign_file_error(path)
-        with _open_zip(path) as zf:
+            raise foreign_file_error(path)
+        with open_zip(path) as zf:
             config = read_archive_config(zf, path)
             if _zip_kind(zf, config, path) == "keras":
-                from kerastorch.saving import keras_files
-
                 return keras_files.load_keras_archive(zf, config, path, custom_objects, compile)
             return _load_native(zf, config, path, custom_objects, compile)
 
@@ -399,7 +317,7 @@ def _check_format_version(config: Mapping[str, Any], path: str) -> None:
     if version > FORMAT_VERSION:
         raise SavingError(
             f"{path!r} was written by kerastorch {config.get('kerastorch_version', '?')} in file "
-            f"format version {version}; this kerastorch ({_version()}) reads versions up to "
+            f"format version {version}; this kerastorch ({__version__}) reads versions up to "
             f"{FORMAT_VERSION}. Upgrade kerastorch to load it."
         )
 
@@ -417,17 +335,17 @@ def _load_native(
         raise SavingError(f"{path!r}: config.json has no 'model' entry.")
     members = config.get("members") or {}
     weights = _torch_load(
-        _read_member(zf, members.get("weights") or WEIGHTS_MEMBER, path),
+        read_member(zf, members.get("weights") or WEIGHTS_MEMBER, path),
         f"the weights in {path!r}",
     )
     compile_config = config.get("compile_config") if compile else None
     optimizer_state = None
     if compile_config is not None and members.get("optimizer"):
         optimizer_state = _torch_load(
-            _read_member(zf, members["optimizer"], path), f"the optimizer state in {path!r}"
+            read_member(zf, members["optimizer"], path), f"the optimizer state in {path!r}"
         )
     # 2. Build the model from its config and build shape.
-    model = serialization.sequential_from_config(config["model"], custom_objects)
+    model = serialization.deserialize_model(config["model"], custom_objects)
     if not model.built:
         raise SavingError(
             f"{path!r}: the saved model has no build shape, so its weights cannot be placed."
@@ -463,8 +381,6 @@ def save_weights(model: Any, filepath: str | os.PathLike[str], overwrite: bool =
     path = os.fspath(filepath)
     lower = path.lower()
     if lower.endswith(".weights.h5"):
-        from kerastorch.saving import keras_files
-
         keras_files.save_weights_h5(model, path, overwrite)
         return
     if not lower.endswith(".weights.pt"):
@@ -472,11 +388,11 @@ def save_weights(model: Any, filepath: str | os.PathLike[str], overwrite: bool =
             f"save_weights: the file name must end in '.weights.pt' (kerastorch) or "
             f"'.weights.h5' (Keras 3), received {path!r}."
         )
-    model._check_built("save its weights")
+    model.check_built("save its weights")
     payload = {
         "format": WEIGHTS_FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "kerastorch_version": _version(),
+        "kerastorch_version": __version__,
         "state_dict": model.state_dict(),
     }
     atomic_write_bytes(path, _torch_bytes(payload), overwrite=overwrite)
@@ -528,30 +444,26 @@ def load_weights(model: Any, filepath: str | os.PathLike[str], skip_mismatch: bo
         >>> bool((a.get_weights()[0] == b.get_weights()[0]).all())
         True
     """
-    path = _check_path(filepath)
-    model._check_built("load weights")
+    path = check_path(filepath)
+    model.check_built("load weights")
     kind = sniff(path)
     if kind == "hdf5":
-        from kerastorch.saving import keras_files
-
         keras_files.load_weights_h5(model, path, skip_mismatch=skip_mismatch)
         return
     if kind != "zip":
-        raise _foreign_file_error(path, "a weights file")
-    with _open_zip(path) as zf:
+        raise foreign_file_error(path, "a weights file")
+    with open_zip(path) as zf:
         config = read_archive_config(zf, path)
         if config is not None:
             kind = _zip_kind(zf, config, path)
             if kind == "keras":
-                from kerastorch.saving import keras_files
-
                 keras_files.load_weights_from_keras_archive(
                     model, zf, path, skip_mismatch=skip_mismatch
                 )
                 return
             _check_format_version(config, path)
             members = config.get("members") or {}
-            data = _read_member(zf, members.get("weights") or WEIGHTS_MEMBER, path)
+            data = read_member(zf, members.get("weights") or WEIGHTS_MEMBER, path)
             payload = _torch_load(data, f"the weights in {path!r}")
         else:
             payload = None
@@ -586,7 +498,7 @@ def to_json(model: Any, **kwargs: Any) -> str:
         (None, 2)
     """
     data = serialization.serialize_model(model)
-    data["kerastorch_version"] = _version()
+    data["kerastorch_version"] = __version__
     return json.dumps(data, **kwargs)
 
 
@@ -606,4 +518,4 @@ def model_from_json(json_string: str, custom_objects: Mapping[str, Any] | None =
         raise SavingError(f"model_from_json: the string is not valid JSON ({error}).") from error
     if not isinstance(data, dict):
         raise SavingError("model_from_json: expected a JSON object describing a model.")
-    return serialization.sequential_from_config(data, custom_objects)
+    return serialization.deserialize_model(data, custom_objects)

@@ -1,32 +1,38 @@
-"""Configs to classes and back, without ever running code from a file.
+"""Configs to objects and back: JSON values, layer and model entries, the compile state.
 
-NOTE [safe deserialization]
-    A saved config names classes by string (``"LSTM"``, ``"my_package>Scale"``). Loading turns a
-    name into a class only by looking it up in tables of objects this process already has:
-
-    1. the ``custom_objects`` passed to the loading function,
-    2. the objects of any active :class:`CustomObjectScope`,
-    3. the objects registered with :func:`register_keras_serializable`,
-    4. kerastorch's own layers / losses / metrics / optimizers.
-
-    Nothing is imported from a module path written in the file and no Python code, pickle or
-    bytecode is ever read: weights go through ``torch.load(weights_only=True)`` or h5py. A class
-    that marks itself ``unsafe_to_deserialize = True`` (a layer whose config carries code, as
-    Keras's ``Lambda`` does) is refused unless the caller passes ``safe_mode=False``;
-    ``in_safe_mode()`` tells such a class's ``from_config`` which mode is active.
+A saved entry names its class (``{"class_name", "config", "registered_name"?}``); the class is
+found through :mod:`kerastorch.saving.object_registration` (see NOTE [safe deserialization]
+there) and rebuilt with its own ``from_config``. Nothing here imports a layer or a model: a model
+or layer class plugs in by being registered (``register_builtin_classes`` for kerastorch's own,
+``register_keras_serializable`` or ``custom_objects`` for a user's) and implementing
+``get_config`` / ``from_config``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import inspect
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
+
+from kerastorch import losses, metrics, optimizers
+from kerastorch.saving.object_registration import (
+    CustomObjectScope,
+    builtin_classes,
+    custom_object_scope,
+    find_class,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    in_safe_mode,
+    is_kind,
+    is_registered,
+    register_custom_object,
+    register_keras_serializable,
+    safe_mode_scope,
+)
 
 __all__ = [
     "CustomObjectScope",
@@ -34,14 +40,16 @@ __all__ = [
     "custom_object_scope",
     "deserialize_compile_config",
     "deserialize_layer",
+    "deserialize_model",
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
     "in_safe_mode",
     "layer_classes",
+    "nested_layer_entry",
     "register_custom_object",
     "register_keras_serializable",
-    "sequential_from_config",
+    "safe_mode_scope",
     "serialize_compile_config",
     "serialize_layer",
     "serialize_model",
@@ -51,180 +59,9 @@ __all__ = [
 # initializer, ...): {"__kerastorch_object__": "package>name"}.
 OBJECT_MARKER = "__kerastorch_object__"
 
-_GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
-_GLOBAL_CUSTOM_NAMES: dict[int, str] = {}
-_SCOPE_OBJECTS: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
-    "kerastorch_custom_object_scopes", default=()
-)
-_SAFE_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "kerastorch_safe_mode", default=True
-)
-
 
 class SavingError(ValueError):
     """A model or weights file that cannot be read or written, with the reason and the fix."""
-
-
-# -- registration ------------------------------------------------------------------------------
-
-
-def register_keras_serializable(
-    package: str = "Custom", name: str | None = None
-) -> Callable[[Any], Any]:
-    """Register a class or function so that saved models can refer to it by name.
-
-    The object is registered as ``"package>name"`` (``name`` defaults to ``__name__``), as in
-    Keras, and is also found by its bare name. Use it on custom layers (``Layer`` subclasses with
-    a ``get_config``), losses, metrics, activations and initializers.
-
-    Args:
-        package: Namespace of the registered name.
-        name: The name; defaults to the object's ``__name__``.
-
-    Example:
-        >>> from kerastorch.layers import Layer
-        >>> @register_keras_serializable(package="docs")
-        ... class Twice(Layer):
-        ...     def call(self, inputs):
-        ...         return 2 * inputs
-        >>> get_registered_name(Twice)
-        'docs>Twice'
-    """
-    if not isinstance(package, str) or ">" in package:
-        raise ValueError(
-            f"register_keras_serializable: expected a package name without '>', received "
-            f"package={package!r}."
-        )
-
-    def decorator(obj: Any) -> Any:
-        short = name if name is not None else getattr(obj, "__name__", None)
-        if not short:
-            raise ValueError(
-                f"register_keras_serializable: {obj!r} has no __name__; pass name=... ."
-            )
-        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
-            raise ValueError(
-                f"register_keras_serializable: class {obj.__name__} has no get_config(); define "
-                "get_config() returning its constructor arguments so it can be saved."
-            )
-        key = f"{package}>{short}"
-        _GLOBAL_CUSTOM_OBJECTS[key] = obj
-        _GLOBAL_CUSTOM_NAMES[id(obj)] = key
-        return obj
-
-    return decorator
-
-
-register_custom_object = register_keras_serializable
-"""kerastorch's name for :func:`register_keras_serializable` (the same function)."""
-
-
-def get_registered_name(obj: Any) -> str:
-    """``"package>name"`` for a registered object, else its ``__name__`` (as Keras does).
-
-    Example:
-        >>> get_registered_name(len)
-        'len'
-    """
-    key = _GLOBAL_CUSTOM_NAMES.get(id(obj))
-    if key is not None and _GLOBAL_CUSTOM_OBJECTS.get(key) is obj:
-        return key
-    return getattr(obj, "__name__", type(obj).__name__)
-
-
-def _is_registered(obj: Any) -> bool:
-    key = _GLOBAL_CUSTOM_NAMES.get(id(obj))
-    return key is not None and _GLOBAL_CUSTOM_OBJECTS.get(key) is obj
-
-
-def get_custom_objects() -> dict[str, Any]:
-    """The global table of registered objects (``"package>name"`` -> object); editable.
-
-    Example:
-        >>> isinstance(get_custom_objects(), dict)
-        True
-    """
-    return _GLOBAL_CUSTOM_OBJECTS
-
-
-class CustomObjectScope:
-    """Make objects visible to loading functions inside a ``with`` block.
-
-    Example:
-        >>> def my_act(x):
-        ...     return x
-        >>> with CustomObjectScope({"my_act": my_act}):
-        ...     get_registered_object("my_act") is my_act
-        True
-    """
-
-    def __init__(self, *objects: Mapping[str, Any] | None) -> None:
-        self.objects: dict[str, Any] = {}
-        for table in objects:
-            self.objects.update(table or {})
-        self._token: contextvars.Token | None = None
-
-    def __enter__(self) -> CustomObjectScope:
-        self._token = _SCOPE_OBJECTS.set((*_SCOPE_OBJECTS.get(), self.objects))
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._token is not None:
-            _SCOPE_OBJECTS.reset(self._token)
-
-
-custom_object_scope = CustomObjectScope
-"""Keras's lower-case alias of :class:`CustomObjectScope`."""
-
-
-def get_registered_object(
-    name: str,
-    custom_objects: Mapping[str, Any] | None = None,
-    module_objects: Mapping[str, Any] | None = None,
-) -> Any:
-    """Find the object saved under ``name``; None if no table holds it.
-
-    Looks in ``custom_objects``, the active scopes, the registered objects (by ``package>name``
-    or, failing that, by bare name) and ``module_objects``, in that order.
-
-    Example:
-        >>> get_registered_object("nothing_here") is None
-        True
-    """
-    tables: list[Mapping[str, Any]] = [custom_objects or {}]
-    tables.extend(reversed(_SCOPE_OBJECTS.get()))
-    for table in tables:
-        if name in table:
-            return table[name]
-    if name in _GLOBAL_CUSTOM_OBJECTS:
-        return _GLOBAL_CUSTOM_OBJECTS[name]
-    bare = name.rsplit(">", 1)[-1]
-    for table in tables:
-        if bare in table:
-            return table[bare]
-    matches = [obj for key, obj in _GLOBAL_CUSTOM_OBJECTS.items() if key.rsplit(">", 1)[-1] == bare]
-    if len(matches) == 1:
-        return matches[0]
-    if module_objects and bare in module_objects:
-        return module_objects[bare]
-    return None
-
-
-# -- safe mode ---------------------------------------------------------------------------------
-
-
-def in_safe_mode() -> bool:
-    """Whether the running load refuses code-carrying configs (see NOTE [safe deserialization])."""
-    return _SAFE_MODE.get()
-
-
-@contextlib.contextmanager
-def safe_mode_scope(safe_mode: bool) -> Iterator[None]:
-    token = _SAFE_MODE.set(bool(safe_mode))
-    try:
-        yield
-    finally:
-        _SAFE_MODE.reset(token)
 
 
 # -- JSON values -------------------------------------------------------------------------------
@@ -255,7 +92,7 @@ def encode_value(value: Any, where: str) -> Any:
                 )
             out[key] = encode_value(item, f"{where}.{key}")
         return out
-    if _is_registered(value):
+    if is_registered(value):
         return {OBJECT_MARKER: get_registered_name(value)}
     described = getattr(value, "__name__", None) or type(value).__name__
     raise SavingError(
@@ -285,30 +122,27 @@ def decode_value(value: Any, custom_objects: Mapping[str, Any] | None, where: st
     return value
 
 
-def check_json_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 # -- layers ------------------------------------------------------------------------------------
 
 
 def layer_classes() -> dict[str, type]:
-    """kerastorch's own layer classes by class name (every ``Layer`` in ``kerastorch.layers``).
+    """kerastorch's own layer classes by class name (every ``Layer`` in ``kerastorch.layers``,
+    registered by ``kerastorch/layers/__init__.py``).
 
-    Layers others add to ``kerastorch.layers.__all__`` are found without any change here.
+    Example:
+        >>> layer_classes()["GRU"].__name__
+        'GRU'
     """
-    from kerastorch import layers as layers_module
-    from kerastorch.layers.base import Layer
-
-    table = {}
-    for name in getattr(layers_module, "__all__", dir(layers_module)):
-        obj = getattr(layers_module, name, None)
-        if inspect.isclass(obj) and issubclass(obj, Layer) and obj is not Layer:
-            table[obj.__name__] = obj
-    return table
+    return builtin_classes("layer")
 
 
-def _describe_entries(entries: Sequence[Any]) -> str:
+def describe_entries(entries: Sequence[Any]) -> str:
+    """``"lstm (LSTM), dense (Dense)"``: the layers of a saved model, for error messages.
+
+    Example:
+        >>> describe_entries([{"class_name": "Dense", "config": {"name": "head"}}])
+        'head (Dense)'
+    """
     parts = []
     for entry in entries:
         if isinstance(entry, dict):
@@ -321,33 +155,23 @@ def resolve_layer_class(
     entry: Mapping[str, Any],
     custom_objects: Mapping[str, Any] | None,
     all_entries: Sequence[Any] = (),
-    builtins: Mapping[str, type] | None = None,
 ) -> type:
     """The class a saved layer entry names, or a :class:`SavingError` saying how to allow it."""
-    from kerastorch.layers.base import Layer
-
     class_name = entry.get("class_name")
     config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
     layer_name = config.get("name", "?")
     if not isinstance(class_name, str):
         raise SavingError(f"A layer entry has no class_name: {dict(entry)!r}.")
-    registered = entry.get("registered_name")
-    cls = None
-    if isinstance(registered, str):
-        cls = get_registered_object(registered, custom_objects)
-    if cls is None:
-        cls = get_registered_object(class_name, custom_objects)
-    if cls is None:
-        cls = (builtins if builtins is not None else layer_classes()).get(class_name)
+    cls = find_class("layer", class_name, entry.get("registered_name"), custom_objects)
     if cls is None:
         raise SavingError(
             f"Cannot load layer '{layer_name}': its class '{class_name}' is not a kerastorch "
             "layer and no custom object of that name is known. If it is your own layer, pass "
             f"custom_objects={{'{class_name}': {class_name}}} when loading, or decorate the class "
             "with @kerastorch.saving.register_keras_serializable(). Layers in the file: "
-            f"{_describe_entries(all_entries)}."
+            f"{describe_entries(all_entries)}."
         )
-    if not (inspect.isclass(cls) and issubclass(cls, Layer)):
+    if not is_kind(cls, "layer"):
         raise SavingError(
             f"Layer '{layer_name}' names class '{class_name}', which resolves to {cls!r}, not a "
             "kerastorch Layer subclass."
@@ -367,10 +191,26 @@ def serialize_layer(layer: Any) -> dict[str, Any]:
         "class_name": type(layer).__name__,
         "config": encode_value(layer.get_config(), layer.describe()),
     }
-    if _is_registered(type(layer)):
+    if is_registered(type(layer)):
         entry["registered_name"] = get_registered_name(type(layer))
     if getattr(layer, "built", False) and layer.build_input_shape is not None:
         entry["build_input_shape"] = list(layer.build_input_shape)
+    return entry
+
+
+def nested_layer_entry(layer: Any) -> dict[str, Any]:
+    """How a wrapper's ``get_config`` records the layer it wraps: ``{"class_name", "config",
+    "registered_name"?}``, read back by :func:`deserialize_layer` (``TimeDistributed``,
+    ``Bidirectional``).
+
+    Example:
+        >>> from kerastorch.layers import Dense
+        >>> nested_layer_entry(Dense(2, name="d"))["class_name"]
+        'Dense'
+    """
+    entry: dict[str, Any] = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    if is_registered(type(layer)):
+        entry["registered_name"] = get_registered_name(type(layer))
     return entry
 
 
@@ -394,12 +234,37 @@ def deserialize_layer(
         ) from error
 
 
+def saved_shape(value: Any, where: str) -> tuple[int | None, ...] | None:
+    """A shape read from a file (a list of positive ints and nulls) as a tuple; None stays None.
+
+    Example:
+        >>> saved_shape([None, 3], "input shape")
+        (None, 3)
+    """
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(
+        v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0) for v in value
+    ):
+        raise SavingError(
+            f"{where}: expected a shape (list of positive ints and nulls), received {value!r}."
+        )
+    return tuple(value)
+
+
 # -- models ------------------------------------------------------------------------------------
+
+# A model entry without a class_name is a bare Sequential config (``model.get_config()``).
+DEFAULT_MODEL_CLASS = "Sequential"
 
 
 def serialize_model(model: Any) -> dict[str, Any]:
-    """A model's architecture as JSON-ready data: class, config (every layer's class and
-    ``get_config()``), and the build shapes."""
+    """A model's architecture as JSON-ready data: class, config and build shape.
+
+    The config is ``model.get_config()``; when it lists the model's layers (a ``"layers"`` entry
+    per layer, as ``Sequential``'s does), each becomes a full :func:`serialize_layer` entry, so
+    registered classes and build shapes are saved too.
+    """
     config = dict(model.get_config())
     layers = list(model.layers)
     entries = config.get("layers")
@@ -412,50 +277,58 @@ def serialize_model(model: Any) -> dict[str, Any]:
         "config": config,
         "input_batch_shape": None if input_shape is None else list(input_shape),
     }
-    if _is_registered(type(model)):
+    if is_registered(type(model)):
         out["registered_name"] = get_registered_name(type(model))
     return out
 
 
-def _model_class(
-    class_name: str, registered: Any, custom_objects: Mapping[str, Any] | None
+def resolve_model_class(
+    class_name: str, registered_name: Any, custom_objects: Mapping[str, Any] | None
 ) -> type:
-    from kerastorch.models import Sequential
-
-    cls = None
-    if isinstance(registered, str):
-        cls = get_registered_object(registered, custom_objects)
-    if cls is None and class_name != "Sequential":
-        cls = get_registered_object(class_name, custom_objects)
-    if cls is None and class_name == "Sequential":
-        cls = Sequential
+    """The model class a saved entry names, or a :class:`SavingError` saying how to allow it."""
+    cls = find_class("model", class_name, registered_name, custom_objects)
     if cls is None:
+        known = ", ".join(sorted(builtin_classes("model")))
         raise SavingError(
-            f"Cannot load a model of class '{class_name}': kerastorch rebuilds Sequential models "
-            "(and registered Sequential subclasses). Pass custom_objects="
-            f"{{'{class_name}': {class_name}}} if it is your own Sequential subclass."
+            f"Cannot load a model of class '{class_name}': kerastorch rebuilds its own models "
+            f"({known}) and registered model classes. Pass custom_objects="
+            f"{{'{class_name}': {class_name}}} if it is your own model class."
         )
-    if not (inspect.isclass(cls) and issubclass(cls, Sequential)):
+    if not is_kind(cls, "model"):
         raise SavingError(
-            f"Model class '{class_name}' resolves to {cls!r}, which is not a Sequential subclass."
+            f"Model class '{class_name}' resolves to {cls!r}, which is not a kerastorch Model "
+            "subclass."
         )
     return cls
 
 
-def _to_shape(value: Any, where: str) -> tuple[int | None, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)) or not all(
-        v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0) for v in value
-    ):
-        raise SavingError(
-            f"{where}: expected a shape (list of positive ints and nulls), received {value!r}."
-        )
-    return tuple(value)
+def deserialize_model(
+    entry: Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None
+) -> Any:
+    """Rebuild the model a :func:`serialize_model` entry (or Keras's ``model.to_json()``)
+    describes: its class's ``from_config(config)`` (with ``custom_objects`` in scope for the
+    layers inside), then built from the saved input shape if that did not build it.
+    """
+    if "class_name" not in entry and isinstance(entry.get("layers"), list):
+        entry = {"class_name": DEFAULT_MODEL_CLASS, "config": entry}
+    cls = resolve_model_class(
+        str(entry.get("class_name")), entry.get("registered_name"), custom_objects
+    )
+    with custom_object_scope(custom_objects or {}):
+        model = cls.from_config(entry.get("config"))
+    shape = saved_shape(entry.get("input_batch_shape"), "input shape")
+    if shape is not None and not model.built:
+        model.build(shape)
+    return model
 
 
 def is_keras_model_config(config: Mapping[str, Any]) -> bool:
-    """Whether a Sequential config was written by Keras (InputLayer entry, dtype policies...)."""
+    """Whether a Sequential config was written by Keras (InputLayer entry, dtype policies...).
+
+    Example:
+        >>> is_keras_model_config({"layers": [{"class_name": "InputLayer", "config": {}}]})
+        True
+    """
     layers = config.get("layers")
     if not isinstance(layers, list):
         return False
@@ -468,54 +341,6 @@ def is_keras_model_config(config: Mapping[str, Any]) -> bool:
         if isinstance(layer_config, dict) and isinstance(layer_config.get("dtype"), dict):
             return True
     return "build_input_shape" in config
-
-
-def sequential_from_config(
-    config: Mapping[str, Any],
-    custom_objects: Mapping[str, Any] | None = None,
-    cls: type | None = None,
-    input_batch_shape: Any = None,
-) -> Any:
-    """Rebuild a Sequential from ``Sequential.get_config()`` output (or Keras's), built from the
-    saved input shape when there is one.
-
-    ``config`` may also be the full ``{"class_name", "config", ...}`` entry.
-    """
-    if "config" in config and "layers" not in config:
-        registered = config.get("registered_name")
-        class_name = config.get("class_name", "Sequential")
-        input_batch_shape = config.get("input_batch_shape", input_batch_shape)
-        if cls is None:
-            cls = _model_class(str(class_name), registered, custom_objects)
-        config = config["config"]
-    if cls is None:
-        from kerastorch.models import Sequential
-
-        cls = Sequential
-    if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
-        raise SavingError(
-            f"Expected a Sequential config with a 'layers' list, received {str(config)[:200]}."
-        )
-    if is_keras_model_config(config):
-        from kerastorch.saving import keras_files
-
-        return keras_files.sequential_from_keras_config(config, custom_objects, cls=cls)
-    entries = config["layers"]
-    layers = [deserialize_layer(entry, custom_objects, entries) for entry in entries]
-    model = cls(name=config.get("name"))
-    for layer in layers:
-        model.add(layer)
-    shape = _to_shape(
-        input_batch_shape if input_batch_shape is not None else config.get("input_shape"),
-        "input shape",
-    )
-    if shape is not None:
-        model.build(shape)
-    for layer, entry in zip(layers, entries, strict=True):
-        saved = entry.get("build_input_shape")
-        if not layer.built and saved is not None:
-            layer.build_from_shape(_to_shape(saved, f"{layer.describe()} build shape"))
-    return model
 
 
 # -- compile state -----------------------------------------------------------------------------
@@ -533,7 +358,7 @@ def _registry_key(registry: Any, cls: type) -> str | None:
 
 def _serialize_function(fn: Callable[..., Any], builtins: Mapping[str, Any], what: str) -> Any:
     name = getattr(fn, "__name__", None)
-    if _is_registered(fn):
+    if is_registered(fn):
         return {"function": get_registered_name(fn)}
     if name and builtins.get(name) is fn:
         return {"function": name}
@@ -548,39 +373,35 @@ def _serialize_function(fn: Callable[..., Any], builtins: Mapping[str, Any], wha
 
 def _serialize_configurable(obj: Any, registry: Any, what: str) -> dict[str, Any]:
     cls = type(obj)
-    key = None if _is_registered(cls) else _registry_key(registry, cls)
+    key = None if is_registered(cls) else _registry_key(registry, cls)
     entry: dict[str, Any] = {
         "class_name": key or cls.__name__,
         "config": encode_value(obj.get_config(), what),
     }
-    if _is_registered(cls):
+    if is_registered(cls):
         entry["registered_name"] = get_registered_name(cls)
     return entry
 
 
 def _serialize_loss(loss: Any) -> Any:
-    from kerastorch import losses
-
     if isinstance(loss, losses.LossFunctionWrapper) and type(loss) is losses.LossFunctionWrapper:
         config = loss.get_config()
         config.pop("fn", None)
         return {
             "class_name": "LossFunctionWrapper",
             "config": encode_value(config, "loss"),
-            "fn": _serialize_function(loss.fn, losses._FUNCTIONS, "loss function"),
+            "fn": _serialize_function(loss.fn, losses.LOSS_FUNCTIONS, "loss function"),
         }
     return _serialize_configurable(loss, losses.LOSSES, "loss")
 
 
 def _serialize_metric_spec(spec: Any) -> Any:
-    from kerastorch import losses, metrics
-
     if isinstance(spec, str):
         return spec
     if inspect.isclass(spec):
-        key = None if _is_registered(spec) else _registry_key(metrics.METRICS, spec)
+        key = None if is_registered(spec) else _registry_key(metrics.METRICS, spec)
         entry: dict[str, Any] = {"class_name": key or spec.__name__, "config": {}}
-        if _is_registered(spec):
+        if is_registered(spec):
             entry["registered_name"] = get_registered_name(spec)
         return entry
     if isinstance(spec, metrics.MeanMetricWrapper) and type(spec) is metrics.MeanMetricWrapper:
@@ -589,18 +410,16 @@ def _serialize_metric_spec(spec: Any) -> Any:
         return {
             "class_name": "MeanMetricWrapper",
             "config": encode_value(config, "metric"),
-            "fn": _serialize_function(spec._fn, losses._FUNCTIONS, "metric function"),
+            "fn": _serialize_function(spec.fn, losses.LOSS_FUNCTIONS, "metric function"),
         }
     if isinstance(spec, metrics.Metric):
         return _serialize_configurable(spec, metrics.METRICS, "metric")
     if callable(spec):
-        return _serialize_function(spec, losses._FUNCTIONS, "metric function")
+        return _serialize_function(spec, losses.LOSS_FUNCTIONS, "metric function")
     raise SavingError(f"Cannot save the metric {spec!r}.")
 
 
 def serialize_optimizer(optimizer: Any) -> dict[str, Any]:
-    from kerastorch import optimizers
-
     if isinstance(optimizer, optimizers.Optimizer):
         entry = _serialize_configurable(optimizer, optimizers.OPTIMIZERS, "optimizer")
         entry["module"] = "kerastorch.optimizers"
@@ -616,7 +435,7 @@ def serialize_optimizer(optimizer: Any) -> dict[str, Any]:
             else {k: v for k, v in optimizer.defaults.items() if not torch.is_tensor(v)}
         )
         entry = {"class_name": cls.__name__, "config": encode_value(defaults, "optimizer")}
-        if _is_registered(cls):
+        if is_registered(cls):
             entry["registered_name"] = get_registered_name(cls)
             entry["module"] = "custom"
         elif getattr(torch.optim, cls.__name__, None) is cls:
@@ -686,26 +505,24 @@ def _resolve_configurable(
 
 
 def _deserialize_loss(entry: Any, custom_objects: Mapping[str, Any] | None) -> Any:
-    from kerastorch import losses
-
     if isinstance(entry, str):
         return entry
     if entry.get("class_name") == "LossFunctionWrapper":
-        fn = _resolve_function(entry["fn"], losses._FUNCTIONS, custom_objects, "loss function")
+        fn = _resolve_function(entry["fn"], losses.LOSS_FUNCTIONS, custom_objects, "loss function")
         config = decode_value(entry.get("config") or {}, custom_objects, "loss")
         return losses.LossFunctionWrapper(fn, **config)
     return _resolve_configurable(entry, losses.LOSSES, custom_objects, "loss")
 
 
 def _deserialize_metric(entry: Any, custom_objects: Mapping[str, Any] | None) -> Any:
-    from kerastorch import losses, metrics
-
     if isinstance(entry, str):
         return entry
     if "function" in entry:
-        return _resolve_function(entry, losses._FUNCTIONS, custom_objects, "metric function")
+        return _resolve_function(entry, losses.LOSS_FUNCTIONS, custom_objects, "metric function")
     if entry.get("class_name") == "MeanMetricWrapper":
-        fn = _resolve_function(entry["fn"], losses._FUNCTIONS, custom_objects, "metric function")
+        fn = _resolve_function(
+            entry["fn"], losses.LOSS_FUNCTIONS, custom_objects, "metric function"
+        )
         config = decode_value(entry.get("config") or {}, custom_objects, "metric")
         return metrics.MeanMetricWrapper(fn, **config)
     return _resolve_configurable(entry, metrics.METRICS, custom_objects, "metric")
@@ -715,8 +532,6 @@ def deserialize_optimizer(
     entry: Mapping[str, Any], custom_objects: Mapping[str, Any] | None, params: list[torch.Tensor]
 ) -> Any:
     """The optimizer an entry describes; torch optimizers are created on ``params``."""
-    from kerastorch import optimizers
-
     module = entry.get("module", "kerastorch.optimizers")
     if module == "kerastorch.optimizers":
         return _resolve_configurable(entry, optimizers.OPTIMIZERS, custom_objects, "optimizer")

@@ -1,7 +1,7 @@
 """Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
 Keras 2's text Tokenizer, learning curves."""
 
-from kerastorch.saving import (  # keras.utils re-exports these from keras.saving
+from kerastorch.saving.object_registration import (  # keras.utils re-exports these
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
