@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from kerastorch.layers import AdditiveAttention, Attention, MultiHeadAttention
+from kerastorch.layers.base import sublayers
 from tests.helpers import assert_close
 
 rng = np.random.default_rng(0)
@@ -240,7 +241,7 @@ def test_multi_head_attention_weight_layout_is_keras(keras):
     kwargs = {"num_heads": 2, "key_dim": 3, "value_dim": 4, "use_gate": True}
     layer, keras_layer = mha_twins(keras, kwargs, inputs)
     keras_names = [w.path.split("/", 1)[1] for w in keras_layer.weights]
-    names = [f"{sub.name}/{n}" for sub in layer._sublayers() for n in sub.keras_weight_names()]
+    names = [f"{sub.name}/{n}" for sub in sublayers(layer) for n in sub.keras_weight_names()]
     assert names == keras_names
     assert [w.shape for w in layer.get_weights()] == [
         (6, 2, 3),
@@ -332,7 +333,7 @@ def test_multi_head_attention_gradients_and_regularizers_match_keras(keras):
     for ours, theirs in zip(layer.weights, keras_layer.weights, strict=True):
         assert ours.grad is not None
         assert_close(ours.grad, theirs.value.grad)
-    penalties = [p for sub in layer._sublayers() for p in sub.regularization_losses()]
+    penalties = [p for sub in sublayers(layer) for p in sub.regularization_losses()]
     assert len(penalties) == 8
     assert_close(
         sum(penalties), sum(float(loss.detach()) for loss in keras_layer.losses), atol=1e-5

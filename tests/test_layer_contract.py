@@ -57,6 +57,8 @@ class Case:
     mask: str = "keep"
     mask_of: Callable[[torch.Tensor], torch.Tensor] | None = None
     skip: dict[str, str] = field(default_factory=dict)
+    inputs: int = 1  # a layer of several inputs takes a list of that many tensors
+    call: Callable[[kl.Layer, Any], Any] | None = None  # how to call it, if not layer(x)
 
 
 @kerastorch.saving.register_keras_serializable(package="contract")
@@ -70,6 +72,11 @@ NOT_LAYERS = {
     "Layer": "the base class (tested through every subclass here)",
     "lengths_to_mask": "a function",
     "mask_to_lengths": "a function",
+    **{
+        name: "a function: Keras's functional form of a merge layer (tested with the layer)"
+        for name in ("add", "average", "concatenate", "dot", "maximum", "minimum", "multiply")
+    },
+    "subtract": "a function: Keras's functional form of a merge layer (tested with the layer)",
 }
 
 _NO_TIME_IN_2D = "takes (batch, features) inputs: no time axis"
@@ -89,7 +96,36 @@ _DATA_MASK = (
     "refuses it with a message saying what to export instead (NOTE [export paths])"
 )
 
+_SEVERAL_INPUTS = (
+    "NOT YET: takes several inputs, so it cannot sit in a Sequential; this check runs it in a "
+    "model, which needs the functional API (issue 13). Its masks and outputs are compared with "
+    "Keras's in tests/test_merging.py and tests/test_attention.py"
+)
+_MERGE_SKIPS = {
+    check: _SEVERAL_INPUTS
+    for check in ("kt_file", "keras_file", "export", "export_unknown_timesteps", "mask")
+}
+
+
+def _merge_case(make: Callable[[], kl.Layer], **kwargs: Any) -> Case:
+    return Case(make, inputs=2, skip=dict(_MERGE_SKIPS), **kwargs)
+
+
 CASES: dict[str, Case] = {
+    "Add": _merge_case(lambda: kl.Add()),
+    "AdditiveAttention": _merge_case(lambda: kl.AdditiveAttention()),
+    "Attention": _merge_case(lambda: kl.Attention(use_scale=True)),
+    "Average": _merge_case(lambda: kl.Average()),
+    "Concatenate": _merge_case(lambda: kl.Concatenate()),
+    "Dot": _merge_case(lambda: kl.Dot(axes=2), shape=(2, 5, 4)),
+    "Maximum": _merge_case(lambda: kl.Maximum()),
+    "Minimum": _merge_case(lambda: kl.Minimum()),
+    "MultiHeadAttention": _merge_case(
+        lambda: kl.MultiHeadAttention(num_heads=2, key_dim=3),
+        call=lambda layer, x: layer(*x),
+    ),
+    "Multiply": _merge_case(lambda: kl.Multiply()),
+    "Subtract": _merge_case(lambda: kl.Subtract()),
     "Activation": Case(lambda: kl.Activation("tanh")),
     "ActivityRegularization": Case(lambda: kl.ActivityRegularization(l1=0.1)),
     "AveragePooling1D": Case(
@@ -220,17 +256,36 @@ def case_for(name: str, check: str) -> Case:
     return case
 
 
-def make_input(case: Case, shape: tuple[int, ...] | None = None, seed: int = 1) -> torch.Tensor:
+def make_input(case: Case, shape: tuple[int, ...] | None = None, seed: int = 1) -> Any:
+    """The case's input: one tensor, or a list of ``case.inputs`` tensors of that shape."""
     shape = case.shape if shape is None else shape
     generator = torch.Generator().manual_seed(seed)
+    if case.inputs > 1:
+        return [torch.randn(shape, generator=generator) for _ in range(case.inputs)]
     if case.ids is not None:
         return torch.randint(1, case.ids, shape, generator=generator)
     return torch.randn(shape, generator=generator)
 
 
+def input_shape_of(x: Any) -> Any:
+    """What build receives: ``(None, ...)``, or a list of them for several inputs."""
+    if isinstance(x, list):
+        return [(None, *t.shape[1:]) for t in x]
+    return (None, *x.shape[1:])
+
+
+def as_numpy(x: Any) -> Any:
+    return [t.numpy() for t in x] if isinstance(x, list) else x.numpy()
+
+
+def call_layer(layer: kl.Layer, x: Any) -> Any:
+    case = CASES.get(type(layer).__name__)
+    return case.call(layer, x) if case is not None and case.call else layer(x)
+
+
 def outputs_of(layer: kl.Layer, x: Any) -> list[torch.Tensor]:
     with torch.no_grad():
-        y = layer(x)
+        y = call_layer(layer, x)
     return list(y) if isinstance(y, (list, tuple)) else [y]
 
 
@@ -238,10 +293,10 @@ def shapes_of(shape: Any) -> list[tuple]:
     return [tuple(s) for s in shape] if isinstance(shape, list) else [tuple(shape)]
 
 
-def built(case: Case) -> tuple[kl.Layer, torch.Tensor]:
+def built(case: Case) -> tuple[kl.Layer, Any]:
     layer = case.make()
     x = make_input(case)
-    layer.build_from_shape((None, *x.shape[1:]))
+    layer.build_from_shape(input_shape_of(x))
     return layer, x
 
 
@@ -278,7 +333,7 @@ def test_config_twin(name):
     serialization.encode_value(config, name)  # JSON-ready (registered objects as markers)
     twin = type(layer).from_config(config)
     assert twin.get_config() == config
-    twin.build_from_shape((None, *x.shape[1:]))
+    twin.build_from_shape(input_shape_of(x))
     twin.set_weights(layer.get_weights())
     for ours, theirs in zip(outputs_of(layer, x), outputs_of(twin, x), strict=True):
         assert_close(theirs, ours)
@@ -288,7 +343,7 @@ def test_config_twin(name):
 def test_compute_output_shape_is_the_real_shape(name):
     case = case_for(name, "output_shape")
     layer, x = built(case)
-    expected = shapes_of(layer.compute_output_shape((None, *x.shape[1:])))
+    expected = shapes_of(layer.compute_output_shape(input_shape_of(x)))
     actual = [(None, *y.shape[1:]) for y in outputs_of(layer, x)]
     assert actual == expected
 
@@ -300,7 +355,12 @@ def test_compute_output_shape_with_unknown_timesteps(name):
         pytest.skip(f"{name}: {_NO_TIME_IN_2D}")
     shape = list(case.shape)
     shape[case.time_axis] = None
-    expected = shapes_of(case.make().compute_output_shape((None, *shape[1:])))
+    input_shape = (None, *shape[1:])
+    expected = shapes_of(
+        case.make().compute_output_shape(
+            [input_shape] * case.inputs if case.inputs > 1 else input_shape
+        )
+    )
     runs = []
     for steps in (5, 7):  # a fresh layer each time: Flatten fixes its length on the first call
         concrete = list(case.shape)
@@ -328,7 +388,7 @@ def test_get_and_set_weights_round_trip(name):
     for got, want in zip(layer.get_weights(), changed, strict=True):
         assert_close(got, want)
     twin = case.make()
-    twin.build_from_shape((None, *x.shape[1:]))
+    twin.build_from_shape(input_shape_of(x))
     twin.set_weights(changed)
     for ours, theirs in zip(outputs_of(layer, x), outputs_of(twin, x), strict=True):
         assert_close(theirs, ours)
@@ -370,7 +430,7 @@ def test_keras_file_round_trip(name, unknown_timesteps, keras, tmp_path):
 def test_called_on_a_numpy_array(name):
     case = case_for(name, "numpy")
     layer, x = built(case)
-    for ours, theirs in zip(outputs_of(layer, x.numpy()), outputs_of(layer, x), strict=True):
+    for ours, theirs in zip(outputs_of(layer, as_numpy(x)), outputs_of(layer, x), strict=True):
         assert ours.dtype == theirs.dtype
         assert_close(ours, theirs)
 

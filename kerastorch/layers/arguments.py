@@ -16,6 +16,8 @@ import torch
 from kerastorch import activations, initializers
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from kerastorch.layers.base import Layer
 
 __all__ = [
@@ -29,7 +31,9 @@ __all__ = [
     "check_positive_int",
     "check_rate",
     "initializer_config",
+    "list_inputs_to_tensors",
     "single_int",
+    "to_tensor",
 ]
 
 ActivationArg = str | Callable[[torch.Tensor], torch.Tensor] | None
@@ -156,3 +160,33 @@ def check_padding(layer: str, padding: Any, allowed: Sequence[str]) -> str:
         listed = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{layer}: expected padding to be one of {listed}, received {padding=}.")
     return mode
+
+
+def to_tensor(value: Any, device: torch.device | None = None) -> Any:
+    """A numpy array (or nested lists of numbers) as a tensor; tensors and ``None`` unchanged.
+
+    Floating-point arrays become float32, as Keras casts inputs to the layer's dtype.
+    """
+    if value is None or torch.is_tensor(value):
+        return value
+    array = np.asarray(value)
+    tensor = torch.as_tensor(array)
+    if tensor.is_floating_point():
+        tensor = tensor.to(torch.get_default_dtype())
+    return tensor if device is None else tensor.to(device)
+
+
+def list_inputs_to_tensors(
+    layer: nn.Module, args: tuple, kwargs: dict
+) -> tuple[tuple, dict] | None:
+    """Forward pre-hook: a list of numpy arrays becomes a list of tensors (before the lazy
+    build, which needs tensors), as Keras layers accept numpy inputs."""
+    key = "inputs" if not args and "inputs" in kwargs else None
+    inputs = kwargs[key] if key else (args[0] if args else None)
+    if not isinstance(inputs, (list, tuple)) or all(torch.is_tensor(x) for x in inputs):
+        return None
+    device = next((x.device for x in inputs if torch.is_tensor(x)), None)
+    converted = [to_tensor(x, device) for x in inputs]
+    if key:
+        return args, {**kwargs, key: converted}
+    return (converted, *args[1:]), kwargs

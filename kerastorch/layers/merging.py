@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from kerastorch.backend import epsilon
+from kerastorch.layers.arguments import list_inputs_to_tensors, to_tensor
 from kerastorch.layers.base import Layer, Shape
 
 __all__ = [
@@ -47,36 +47,6 @@ __all__ = [
 ]
 
 MaskList = Sequence[torch.Tensor | None] | None
-
-
-def to_tensor(value: Any, device: torch.device | None = None) -> Any:
-    """A numpy array (or nested lists of numbers) as a tensor; tensors and ``None`` unchanged.
-
-    Floating-point arrays become float32, as Keras casts inputs to the layer's dtype.
-    """
-    if value is None or torch.is_tensor(value):
-        return value
-    array = np.asarray(value)
-    tensor = torch.as_tensor(array)
-    if tensor.is_floating_point():
-        tensor = tensor.to(torch.get_default_dtype())
-    return tensor if device is None else tensor.to(device)
-
-
-def list_inputs_to_tensors(
-    layer: nn.Module, args: tuple, kwargs: dict
-) -> tuple[tuple, dict] | None:
-    """Forward pre-hook: a list of numpy arrays becomes a list of tensors (before the lazy
-    build, which needs tensors), as Keras layers accept numpy inputs."""
-    key = "inputs" if not args and "inputs" in kwargs else None
-    inputs = kwargs[key] if key else (args[0] if args else None)
-    if not isinstance(inputs, (list, tuple)) or all(torch.is_tensor(x) for x in inputs):
-        return None
-    device = next((x.device for x in inputs if torch.is_tensor(x)), None)
-    converted = [to_tensor(x, device) for x in inputs]
-    if key:
-        return args, {**kwargs, key: converted}
-    return (converted, *args[1:]), kwargs
 
 
 def _as_mask(mask: Any, device: torch.device) -> torch.Tensor | None:

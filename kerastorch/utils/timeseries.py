@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerastorch.training.data import BatchedDataset
+from kerastorch.utils.dataset import BatchedDataset
 
 __all__ = ["TimeseriesWindows", "timeseries_dataset_from_array"]
 
@@ -63,7 +63,7 @@ class TimeseriesWindows(BatchedDataset):
     the dtype of ``data`` and ``targets``.
 
     ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served (it is a
-    :class:`~kerastorch.training.data.BatchedDataset`): ``model.fit(windows)`` (and ``evaluate``
+    :class:`~kerastorch.utils.dataset.BatchedDataset`): ``model.fit(windows)`` (and ``evaluate``
     / ``validation_data``; ``predict`` in order) serves them so, one ``__getitems__`` gather per
     batch, as Keras serves the batched ``tf.data`` dataset; the ``batch_size`` / ``shuffle``
     arguments of ``fit`` are then ignored (``batch_size`` applies when the dataset's is None).

@@ -18,9 +18,8 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from kerastorch.layers.arguments import check_rate
+from kerastorch.layers.arguments import check_rate, list_inputs_to_tensors, to_tensor
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.merging import list_inputs_to_tensors, to_tensor
 
 __all__ = ["AdditiveAttention", "Attention"]
 

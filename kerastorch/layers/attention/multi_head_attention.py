@@ -31,10 +31,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, constraints, initializers, regularizers
-from kerastorch.layers.arguments import check_positive_int, check_rate
+from kerastorch.layers.arguments import check_positive_int, check_rate, to_tensor
 from kerastorch.layers.attention.attention import causal_mask
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.layers.merging import to_tensor
 
 __all__ = ["EinsumProjection", "MultiHeadAttention"]
 

@@ -28,32 +28,9 @@ from kerastorch.training.data.base import Batch
 from kerastorch.training.data.elements import collate, to_batch
 from kerastorch.training.data.generators import StreamData
 from kerastorch.training.data.indexed import IndexedData, index_tensor
+from kerastorch.utils.dataset import BatchedDataset
 
 Gather = Callable[[torch.Tensor], Any]
-
-
-class BatchedDataset(Dataset):
-    """A map-style ``Dataset`` of samples that says how ``fit`` serves it, as Keras's batched
-    datasets do (``timeseries_dataset_from_array``'s :class:`~kerastorch.utils.TimeseriesWindows`).
-
-    ``fit`` / ``evaluate`` take batches of its ``batch_size`` (``fit``'s applies only when it is
-    None), shuffled or not by its ``shuffle`` with its ``seed`` (``fit``'s ``shuffle`` does not
-    apply); ``predict`` takes them in order. A batch is one ``__getitems__(indices)`` call, which
-    receives an index tensor and returns a ready batch element, ``x`` or ``(x, y)`` (NOTE
-    [vectorized gathers]).
-
-    Attributes:
-        batch_size: Samples per batch, or None for ``fit``'s.
-        shuffle: Serve the samples in a new random order every pass.
-        seed: The seed of that order (None: torch's global random generator).
-    """
-
-    batch_size: int | None = None
-    shuffle: bool = False
-    seed: int | None = None
-
-    def __getitems__(self, indices: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must implement __getitems__.")
 
 
 def vectorized_gather(dataset: Dataset) -> Gather | None:
