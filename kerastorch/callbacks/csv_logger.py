@@ -26,7 +26,8 @@ class CSVLogger(Callback):
     every epoch. In multi-process training only process 0 writes it (``kerastorch.distribute``).
 
     Args:
-        filename: Path of the CSV file, e.g. ``"run/log.csv"``.
+        filename: Path of the CSV file, e.g. ``"run/log.csv"`` (the folder is created if
+            missing; Keras's fails then).
         separator: The field separator.
         append: Append to an existing file (the header is written only if the file is empty),
             e.g. to continue a log after resuming training; otherwise overwrite it.
@@ -62,6 +63,9 @@ class CSVLogger(Callback):
             mode = "w"
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
+        folder = os.path.dirname(self.filename)
+        if folder:  # "run/log.csv" in a fresh run folder, as ModelCheckpoint creates its own
+            os.makedirs(folder, exist_ok=True)
         # newline="": the csv module writes its own "\r\n" on every platform.
         self.csv_file = open(self.filename, mode, newline="")  # noqa: SIM115 (closed at the end)
         self.writer = None

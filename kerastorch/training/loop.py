@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerastorch.callbacks.base import as_callbacks
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch, DataAdapter
 from kerastorch.training.placement import Placement, placement_of, to_device
@@ -47,6 +48,7 @@ def fit(
     validation_freq: int,
 ):
     compiled = _require_compiled(model, "fit")
+    callbacks = as_callbacks(callbacks)  # None, one callback or a list, as Keras
     if x is None:
         raise ValueError("fit() needs training data: fit(x, y, ...).")
     steps_per_epoch = data_module.check_steps(steps_per_epoch, "steps_per_epoch")
@@ -214,6 +216,7 @@ def evaluate(
     return_dict: bool,
 ):
     compiled = _require_compiled(model, "evaluate")
+    callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
     eval_input = data_module.as_data(x, y, sample_weight)
     if not eval_input.has_targets:
@@ -306,6 +309,7 @@ def predict(
     callbacks: Sequence[Callback] | None,
     pad_value: float | None = None,
 ) -> np.ndarray | list[np.ndarray]:
+    callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
     predict_input = data_module.as_data(x)
     batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
