@@ -94,10 +94,10 @@ def fit(
     if placement.device.type == "cuda":
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
     compiled.bind_optimizer(model)
-    train_data = run.shard(train_data, training=True)
+    train_data = run.shard(train_data, training=True, source="fit(x)")
     run.start_training(model, compiled, train_data)
     if val_data is not None:
-        val_data = run.shard(val_data, training=False)
+        val_data = run.shard(val_data, training=False, source="fit(validation_data)")
 
     # 3. Callbacks: the user's, then History and the progress bar.
     train_epochs = data_module.EpochIterator(train_data, steps_per_epoch)
@@ -228,7 +228,7 @@ def evaluate(
     run = current_run()
     placement = run.place(model, _prepare(model, eval_data))
     run.start_evaluation(model, compiled, eval_data)
-    eval_data = run.shard(eval_data, training=False)
+    eval_data = run.shard(eval_data, training=False, source="evaluate(x)")
     eval_epochs = data_module.EpochIterator(eval_data, steps)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
@@ -319,7 +319,7 @@ def predict(
     )
     run = current_run()
     placement = run.place(model, _prepare(model, predict_data))
-    predict_data = run.shard(predict_data, training=False)
+    predict_data = run.shard(predict_data, training=False, source="predict(x)")
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
