@@ -95,9 +95,9 @@ def fit(
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
     compiled.bind_optimizer(model)
     train_data = run.shard(train_data, training=True, source="fit(x)")
-    run.start_training(model, compiled, train_data)
-    if val_data is not None:
+    if val_data is not None:  # before the model is wrapped: a refused input leaves no wrapper
         val_data = run.shard(val_data, training=False, source="fit(validation_data)")
+    run.start_training(model, compiled, train_data)
 
     # 3. Callbacks: the user's, then History and the progress bar.
     train_epochs = data_module.EpochIterator(train_data, steps_per_epoch)
