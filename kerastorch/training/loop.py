@@ -8,8 +8,6 @@ callback, and what several processes must share goes through a run (``run.py``).
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +19,7 @@ from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.callbacks.base import as_callbacks
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch, DataAdapter
+from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
 from kerastorch.training.placement import Placement, placement_of, to_device
 from kerastorch.training.run import Run, current_run
 from kerastorch.training.step import predict_step, test_step, train_step
@@ -123,7 +122,7 @@ def fit(
     sync_stop = run.syncs_batch_stops(callbacks or [])
     run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
-    interrupt = _DeferredInterrupt.install()
+    interrupt = DeferredInterrupt.install(compiled.optimizer)  # NOTE [Ctrl-C during fit]
     try:
         for epoch in range(initial_epoch, epochs):
             run.start_epoch(train_data, epoch)
@@ -134,9 +133,11 @@ def fit(
             callback_list.on_epoch_begin(epoch)
             model.train()
             for step, batch in enumerate(batches):
+                interrupt.check("training")
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
                 train_step(model, compiled, to_device(placement, batch))
+                interrupt.update_finished()
                 callback_list.on_batch_end("train", step, compiled.results)
                 if interrupt.requested:
                     raise KeyboardInterrupt  # deferred to the end of the step
@@ -157,11 +158,7 @@ def fit(
                 break
     except KeyboardInterrupt:
         # Ctrl-C: keep the model as trained so far and return the history of finished epochs.
-        warnings.warn(
-            f"fit() interrupted during epoch {epoch + 1}; the model keeps the weights of the "
-            f"last finished step and the History holds {len(history.epoch)} finished epoch(s).",
-            stacklevel=3,
-        )
+        warnings.warn(interrupt.message(epoch, len(history.epoch)), stacklevel=3)
     finally:
         interrupt.uninstall()
         model.eval()
@@ -169,38 +166,6 @@ def fit(
     callback_list.on_train_end(epoch_logs)
     run.finish()  # process 0's checkpoints are written when fit returns anywhere
     return history
-
-
-class _DeferredInterrupt:
-    """NOTE [Ctrl-C during fit]: while ``fit`` runs, the first Ctrl-C (SIGINT) only sets
-    ``requested``; the loop finishes the current step (forward, backward, optimizer step,
-    metrics, batch callbacks) and then stops as if interrupted there, so no step is left half
-    applied. A second Ctrl-C raises KeyboardInterrupt at once, for a step that hangs. Only
-    Python's default handler is replaced, and only in the main thread (signal's rule)."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    @classmethod
-    def install(cls) -> _DeferredInterrupt:
-        interrupt = cls()
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            interrupt._previous = signal.signal(signal.SIGINT, interrupt._handle)
-        return interrupt
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def uninstall(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
 
 
 def evaluate(
@@ -333,6 +298,7 @@ def predict(
     callback_list.on_predict_begin()
     with eval_mode(model):
         for step, (index, batch) in enumerate(indexed_batches):
+            check_interrupt("prediction")
             callback_list.on_batch_begin("predict", step)
             outputs, mask = predict_step(model, to_device(placement, batch))
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
@@ -404,6 +370,7 @@ def _run_evaluation(
     callback_list.on_test_begin()
     with eval_mode(model):
         for step, batch in enumerate(batches):
+            check_interrupt("validation")
             _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
             test_step(model, compiled, to_device(placement, batch))
