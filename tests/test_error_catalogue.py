@@ -137,6 +137,18 @@ def callbacks_not_a_list(tmp_path):
     _model().fit(x, y, epochs=1, verbose=0, callbacks=3)
 
 
+def csv_log_appended_with_other_columns(tmp_path):
+    # Was: rows written under the old header, each value in another metric's column.
+    from kerastorch.callbacks import CSVLogger
+
+    x, y = _data()
+    log = str(tmp_path / "log.csv")
+    model = _model()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[CSVLogger(log)])
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[CSVLogger(log, append=True)])
+
+
 # -- several processes (torchrun) ------------------------------------------------------------------
 
 
@@ -199,6 +211,13 @@ CATALOGUE = [
         callbacks_not_a_list,
         TypeError,
         r"callbacks must be a list of kerastorch\.callbacks\.Callback instances, received int\.",
+    ),
+    Case(
+        "csv-log-appended-with-other-columns",
+        csv_log_appended_with_other_columns,
+        ValueError,
+        r"CSVLogger\(append=True\): .*log\.csv has the columns \['epoch', 'loss', 'mae', "
+        r"'val_loss', 'val_mae'\], but this fit logs \['epoch', 'loss', 'val_loss'\]",
     ),
     # -- several processes --
     Case(

@@ -23,7 +23,7 @@ import torch
 
 import kerastorch
 from kerastorch import Input, Sequential
-from kerastorch.callbacks import Callback, LambdaCallback
+from kerastorch.callbacks import Callback, EarlyStopping, LambdaCallback
 from kerastorch.layers import Dense
 
 pytestmark = [
@@ -209,3 +209,24 @@ def test_a_third_ctrl_c_inside_the_optimizer_step_says_the_step_is_half_applied(
     _assert_same(ours[:1], _params(after)[:1])
     _assert_same(ours[1:], _params(before)[1:])
     assert not torch.equal(ours[1], _params(after)[1])
+
+
+def test_the_warning_tells_when_early_stopping_restores_the_best_weights():
+    # fit calls on_train_end after a Ctrl-C, so EarlyStopping(restore_best_weights=True) then
+    # replaces the weights: the warning says so instead of "keeps the last finished step".
+    model = _model(_sgd)
+    Forwards(model, "train", at=2 * BATCHES + 3)  # the 3rd step of the 3rd epoch
+    early = EarlyStopping(monitor="loss", patience=100, restore_best_weights=True)
+    with pytest.warns(UserWarning) as warned:
+        history = _fit(model, [early], epochs=5)
+    assert history.epoch == [0, 1]
+    best = int(np.argmin(history.history["loss"]))
+    (warning,) = [str(w.message) for w in warned]
+    assert warning == (
+        f"fit() interrupted during epoch 3; the model gets the weights of epoch {best + 1}, the "
+        "best, from EarlyStopping(restore_best_weights=True) and the History holds 2 finished "
+        "epoch(s)."
+    )
+    reference = _model(_sgd)
+    _fit(reference, epochs=best + 1)
+    _assert_same(_params(model), _params(reference))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -99,22 +100,40 @@ class DeferredInterrupt:
             self.stopped_in = where
             raise KeyboardInterrupt
 
-    def message(self, epoch: int, finished_epochs: int) -> str:
-        """The warning of an interrupted ``fit`` (``epoch``: 0-based, the one running)."""
+    def message(self, epoch: int, finished_epochs: int, callbacks: Sequence[Any] = ()) -> str:
+        """The warning of an interrupted ``fit`` (``epoch``: 0-based, the one running), before
+        ``callbacks``' ``on_train_end`` runs."""
         history = f"the History holds {finished_epochs} finished epoch(s)"
-        if self.broke_step:
-            return (
-                f"fit() interrupted during epoch {epoch + 1} by a third Ctrl-C inside an "
-                "optimizer update: that update is half applied, so the weights are partly "
-                f"updated by the last step (not those of a finished step); {history}."
+        restorer = next(
+            (
+                c
+                for c in callbacks
+                if getattr(c, "restore_best_weights", False)
+                and getattr(c, "best_weights", None) is not None
+            ),
+            None,
+        )
+        if restorer is not None:  # its on_train_end is about to replace the weights
+            weights = (
+                f"the model gets the weights of epoch {restorer.best_epoch + 1}, the best, from "
+                f"{type(restorer).__name__}(restore_best_weights=True)"
             )
+        elif self.broke_step:
+            weights = (
+                "that update is half applied, so the weights are partly updated by the last "
+                "step (not those of a finished step)"
+            )
+        else:
+            weights = "the model keeps the weights of the last finished step"
         where = {
             "validation": " (during validation)",
             "prediction": " (during a predict() that a callback ran)",
         }.get(self.stopped_in, "")
+        if self.broke_step:
+            where = " by a third Ctrl-C inside an optimizer update"
+        separator = ":" if self.broke_step and restorer is None else ";"
         return (
-            f"fit() interrupted during epoch {epoch + 1}{where}; the model keeps the weights "
-            f"of the last finished step and {history}."
+            f"fit() interrupted during epoch {epoch + 1}{where}{separator} {weights} and {history}."
         )
 
     def uninstall(self) -> None:

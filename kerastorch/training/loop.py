@@ -158,7 +158,7 @@ def fit(
                 break
     except KeyboardInterrupt:
         # Ctrl-C: keep the model as trained so far and return the history of finished epochs.
-        warnings.warn(interrupt.message(epoch, len(history.epoch)), stacklevel=3)
+        warnings.warn(interrupt.message(epoch, len(history.epoch), callbacks), stacklevel=3)
     finally:
         interrupt.uninstall()
         model.eval()
