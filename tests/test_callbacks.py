@@ -873,6 +873,6 @@ def test_backup_of_another_model_is_refused_clearly(tmp_path):
     message = str(info.value)
     assert message.startswith(f"BackupAndRestore: the backup in {backup_dir} does not fit model")
     assert message.endswith(
-        "It was made by another model or another compile(); delete the folder to start training "
-        "from scratch."
+        "It was made by another model or another compile(); delete "
+        f"{backup_dir / 'latest.backup.pt'} to start training from scratch."
     )

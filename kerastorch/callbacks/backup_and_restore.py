@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from typing import Any
@@ -10,7 +11,7 @@ import torch
 
 from kerastorch.callbacks.base import Callback, Logs
 from kerastorch.distribute import is_main_process
-from kerastorch.saving.atomic import atomic_path
+from kerastorch.saving.atomic import atomic_path, remove_stale_temp_files
 
 __all__ = ["BackupAndRestore"]
 
@@ -26,17 +27,21 @@ class BackupAndRestore(Callback):
     ``backup_dir``. When a later ``fit`` starts with a backup present, the model and optimizer
     are restored and training continues from the first unfinished epoch, so (with
     ``shuffle=False`` and no dropout) the resumed run ends with the weights of an uninterrupted
-    one. The backup is deleted when ``fit`` completes.
+    one. The backup is deleted when ``fit`` completes. A backup is refused (with a clear error,
+    before anything is restored) when the model is now compiled with another optimizer class
+    than the one that made it.
 
     In multi-process training (``kerastorch.distribute``) process 0 writes and deletes the
     backup and every process restores from it: ``backup_dir`` must be on storage that all of
     them see (``fit`` fails with a clear error if they would resume from different epochs).
 
     Args:
-        backup_dir: Folder of the backup, used by this callback only.
-        save_freq: ``"epoch"``, or an integer N to back up every N training batches. A backup
-            made within an epoch restores that epoch's weights but restarts the epoch from its
-            first batch, as in Keras.
+        backup_dir: Folder of the backup. It may hold other files too (``run/`` beside a
+            ``ModelCheckpoint("run/best.kt")`` and a ``CSVLogger("run/log.csv")``): the
+            callback only ever deletes its own files.
+        save_freq: ``"epoch"``, or a positive integer N to back up every N training batches.
+            A backup made within an epoch restores that epoch's weights but restarts the epoch
+            from its first batch, as in Keras.
         double_checkpoint: Also keep the previous backup; if the latest cannot be read, the
             previous one is restored.
         delete_checkpoint: Delete the backup when training completes.
@@ -51,6 +56,9 @@ class BackupAndRestore(Callback):
       training completed (all epochs ran, or a callback stopped it).
     * Backups within an epoch record the epoch in progress (Keras records 0 until the first
       epoch of the run has ended).
+    * When training completes, only the callback's own files are deleted (the backup, its
+      previous copy, and temporary files of killed backups), then ``backup_dir`` itself if it is
+      empty. Keras deletes the whole ``backup_dir``, with whatever else was in it.
 
     Example:
         >>> backup = BackupAndRestore(backup_dir="/tmp/backup")
@@ -72,6 +80,12 @@ class BackupAndRestore(Callback):
             raise ValueError(
                 "Invalid value for argument `save_freq`. "
                 f"Received: save_freq={save_freq!r}. Expected either 'epoch' or an integer value."
+            )
+        if save_freq != "epoch" and save_freq < 1:
+            raise ValueError(
+                f"BackupAndRestore: expected save_freq to be 'epoch' or a positive number of "
+                f"batches, received save_freq={save_freq}. (Keras backs up after every batch for "
+                "any value below 1; ask for that with save_freq=1.)"
             )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
@@ -96,6 +110,11 @@ class BackupAndRestore(Callback):
                 f"fit(). Model '{getattr(self.model, 'name', self.model)}' is unbuilt. Give it an "
                 "input shape or call it on a batch of data."
             )
+        if os.path.exists(self.backup_dir) and not os.path.isdir(self.backup_dir):
+            raise ValueError(
+                f"BackupAndRestore: backup_dir={self.backup_dir!r} is a file; it must be a "
+                "folder (created if missing). Pass another path, or remove that file."
+            )
         try:
             state = self._read(self._backup_path)
         except Exception as error:
@@ -107,15 +126,54 @@ class BackupAndRestore(Callback):
                 raise error from None
         if state is None:
             return
+        self._check_optimizer(state)
         try:
             self._restore(state)
         except (RuntimeError, ValueError, KeyError) as error:
             raise ValueError(
                 f"BackupAndRestore: the backup in {self.backup_dir} does not fit model "
-                f"'{getattr(self.model, 'name', type(self.model).__name__)}' ({error}). It was "
-                "made by another model or another compile(); delete the folder to start training "
-                "from scratch."
+                f"'{self._model_name()}' ({error}). It was made by another model or another "
+                f"compile(); delete {self._backup_path} to start training from scratch."
             ) from error
+
+    def _model_name(self) -> str:
+        return str(getattr(self.model, "name", type(self.model).__name__))
+
+    def _check_optimizer(self, state: dict[str, Any]) -> None:
+        """Refuse the optimizer state of another optimizer class, before restoring anything.
+
+        torch's ``load_state_dict`` would take it silently, param-group keys and all, and the
+        first step would then fail deep in the optimizer (an Adam backup into SGD:
+        ``KeyError: 'momentum'``)."""
+        saved = state.get("optimizer")
+        if saved is None or getattr(self.model, "optimizer", None) is None:
+            return
+        compiled = getattr(self.model, "compiled", None)
+        if compiled is not None:
+            compiled.bind_optimizer(self.model)  # fit() has done it; a direct call may not
+        optimizer = self.model.optimizer
+        current_class = _class_path(optimizer)
+        current_name = current_class.rpartition(".")[2]
+        saved_class = state.get("optimizer_class")
+        if saved_class is not None:
+            if saved_class == current_class:
+                return
+            saved_name = saved_class.rpartition(".")[2]
+            made_with, resume = f"the optimizer {saved_name}", saved_name
+        else:  # a backup written before the class was recorded: compare the hyper-parameters
+            saved_keys = set((saved.get("param_groups") or [{}])[0]) - {"params"}
+            current_groups = getattr(optimizer, "param_groups", None)
+            if not current_groups or saved_keys == set(current_groups[0]) - {"params"}:
+                return
+            made_with = f"another optimizer (hyper-parameters {', '.join(sorted(saved_keys))})"
+            resume = "the optimizer that made it"
+        raise ValueError(
+            f"BackupAndRestore: the backup {self._backup_path} was made with {made_with}, but "
+            f"model '{self._model_name()}' is now compiled with {current_name}: the state of "
+            "one (moments, step count) cannot resume the other. "
+            f"Compile with {resume} to resume this training, or delete {self._backup_path} to "
+            "start from scratch."
+        )
 
     def _read(self, path: str) -> dict[str, Any] | None:
         if not os.path.exists(path):
@@ -124,8 +182,8 @@ class BackupAndRestore(Callback):
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
             raise OSError(
-                f"BackupAndRestore could not read the backup {path}: {error}. Delete "
-                f"{self.backup_dir} to start training from scratch."
+                f"BackupAndRestore could not read the backup {path}: {error}. Delete it to "
+                "start training from scratch."
             ) from error
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -184,6 +242,7 @@ class BackupAndRestore(Callback):
         state = {
             "model": self.model.state_dict(),
             "optimizer": None if optimizer is None else optimizer.state_dict(),
+            "optimizer_class": None if optimizer is None else _class_path(optimizer),
             "epoch": self._current_epoch,
             "batch": -1 if batch is None else batch,
         }
@@ -196,10 +255,19 @@ class BackupAndRestore(Callback):
         completed = self._current_epoch >= self._epochs or getattr(
             self.model, "stop_training", False
         )
-        if (
-            completed
-            and self.delete_checkpoint
-            and is_main_process()
-            and os.path.exists(self.backup_dir)
-        ):
-            shutil.rmtree(self.backup_dir)
+        if completed and self.delete_checkpoint and is_main_process():
+            self._delete_backup()
+
+    def _delete_backup(self) -> None:
+        """Delete this callback's files, then ``backup_dir`` if nothing else is left in it."""
+        for path in (self._backup_path, self._prev_backup_path):
+            remove_stale_temp_files(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        with contextlib.suppress(OSError):  # not empty (other files), or already gone
+            os.rmdir(self.backup_dir)
+
+
+def _class_path(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"

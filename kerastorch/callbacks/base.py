@@ -92,9 +92,15 @@ class CallbackList:
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
+                hint = ""
+                if type(callback).__module__.split(".")[0] in ("keras", "tf_keras", "tensorflow"):
+                    hint = (
+                        f" Use kerastorch.callbacks.{type(callback).__name__} instead (import "
+                        "callbacks from kerastorch.callbacks, not keras.callbacks)."
+                    )
                 raise TypeError(
                     f"callbacks must be kerastorch.callbacks.Callback instances, received "
-                    f"{type(callback).__name__}."
+                    f"{_type_path(callback)}.{hint}"
                 )
             callback.set_model(model)
             callback.set_params(params)
@@ -142,6 +148,36 @@ class CallbackList:
 
     def on_batch_end(self, mode: str, batch: int, logs_fn: Callable[[], Logs]) -> None:
         self._call_batch(f"on_{mode}_batch_end", batch, logs_fn)
+
+
+def as_callbacks(callbacks: Any) -> list[Callback]:
+    """``fit``'s ``callbacks`` argument as a list: None, one callback, or a list of them (Keras
+    takes all three). A wrong element is refused by :class:`CallbackList`.
+
+    Example:
+        >>> from kerastorch.callbacks import History
+        >>> [type(c).__name__ for c in as_callbacks(History())]
+        ['History']
+    """
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if isinstance(callbacks, CallbackList):
+        return list(callbacks.callbacks)
+    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
+        raise TypeError(
+            "callbacks must be a list of kerastorch.callbacks.Callback instances, received "
+            f"{_type_path(callbacks)}."
+        )
+    return list(callbacks)
+
+
+def _type_path(value: Any) -> str:
+    cls = type(value)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
 
 
 def _invoke(callback: Callback, hook: str, *args: Any) -> None:

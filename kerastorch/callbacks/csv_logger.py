@@ -26,10 +26,13 @@ class CSVLogger(Callback):
     every epoch. In multi-process training only process 0 writes it (``kerastorch.distribute``).
 
     Args:
-        filename: Path of the CSV file, e.g. ``"run/log.csv"``.
+        filename: Path of the CSV file, e.g. ``"run/log.csv"`` (the folder is created if
+            missing; Keras's fails then).
         separator: The field separator.
         append: Append to an existing file (the header is written only if the file is empty),
-            e.g. to continue a log after resuming training; otherwise overwrite it.
+            e.g. to continue a log after resuming training; otherwise overwrite it. A file
+            whose columns are not this fit's is refused at the first epoch's end (Keras writes
+            the rows under the wrong columns).
 
     Example:
         >>> csv_logger = CSVLogger("training.log")
@@ -48,20 +51,28 @@ class CSVLogger(Callback):
         self.append_header = True
         self.csv_file: TextIO | None = None
         self._writes = True  # False on the processes other than 0 of a distributed run
+        self._existing_columns: list[str] | None = None  # the header of a file appended to
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._writes = is_main_process()
         if not self._writes:
             return
+        self._existing_columns = None
         if self.append:
             if os.path.exists(self.filename):
-                with open(self.filename) as handle:
-                    self.append_header = not bool(len(handle.readline()))
+                with open(self.filename, newline="") as handle:
+                    header = handle.readline()
+                self.append_header = not bool(len(header))
+                if header.strip():
+                    self._existing_columns = next(csv.reader([header], delimiter=self.sep))
             mode = "a"
         else:
             mode = "w"
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
+        folder = os.path.dirname(self.filename)
+        if folder:  # "run/log.csv" in a fresh run folder, as ModelCheckpoint creates its own
+            os.makedirs(folder, exist_ok=True)
         # newline="": the csv module writes its own "\r\n" on every platform.
         self.csv_file = open(self.filename, mode, newline="")  # noqa: SIM115 (closed at the end)
         self.writer = None
@@ -83,9 +94,16 @@ class CSVLogger(Callback):
             class CustomDialect(csv.excel):
                 delimiter = separator
 
-            self.writer = csv.DictWriter(
-                self.csv_file, fieldnames=["epoch", *self.keys], dialect=CustomDialect
-            )
+            columns = ["epoch", *self.keys]
+            if self._existing_columns is not None and self._existing_columns != columns:
+                self.csv_file.close()  # fit ends here, without on_train_end
+                raise ValueError(
+                    f"CSVLogger(append=True): {self.filename} has the columns "
+                    f"{self._existing_columns}, but this fit logs {columns}; its rows would be "
+                    "written under the wrong columns. Log to a new file, or compile with the "
+                    "same loss and metrics as the run that wrote it."
+                )
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=columns, dialect=CustomDialect)
             if self.append_header:
                 self.writer.writeheader()
         row: dict[str, Any] = collections.OrderedDict({"epoch": epoch})

@@ -45,7 +45,7 @@ class ModelCheckpoint(MonitorCallback):
         save_weights_only: Save only the weights (``model.save_weights``) instead of the whole
             model (``model.save``).
         mode: ``"auto"``, ``"min"`` or ``"max"``, as for :class:`EarlyStopping`.
-        save_freq: ``"epoch"`` (save at each epoch end) or an integer N (save every N training
+        save_freq: ``"epoch"`` (save at each epoch end) or a positive integer N (save every N
             batches; the monitored value is then the epoch's running value so far).
         initial_value_threshold: Initial best value for ``save_best_only``.
 
@@ -81,6 +81,12 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError(
                 f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or "
                 "integer values."
+            )
+        if save_freq != "epoch" and save_freq < 1:
+            raise ValueError(
+                f"ModelCheckpoint: expected save_freq to be 'epoch' or a positive number of "
+                f"batches, received save_freq={save_freq}. (Keras saves after every batch for "
+                "any value below 1; ask for that with save_freq=1.)"
             )
         endings = WEIGHTS_ENDINGS if save_weights_only else MODEL_ENDINGS
         if not self.filepath.endswith(endings):

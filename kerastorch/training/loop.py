@@ -8,8 +8,6 @@ callback, and what several processes must share goes through a run (``run.py``).
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -18,8 +16,10 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerastorch.callbacks.base import as_callbacks
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch, DataAdapter
+from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
 from kerastorch.training.placement import Placement, placement_of, to_device
 from kerastorch.training.run import Run, current_run
 from kerastorch.training.step import predict_step, test_step, train_step
@@ -47,6 +47,7 @@ def fit(
     validation_freq: int,
 ):
     compiled = _require_compiled(model, "fit")
+    callbacks = as_callbacks(callbacks)  # None, one callback or a list, as Keras
     if x is None:
         raise ValueError("fit() needs training data: fit(x, y, ...).")
     steps_per_epoch = data_module.check_steps(steps_per_epoch, "steps_per_epoch")
@@ -92,10 +93,10 @@ def fit(
     if placement.device.type == "cuda":
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
     compiled.bind_optimizer(model)
-    train_data = run.shard(train_data, training=True)
+    train_data = run.shard(train_data, training=True, source="fit(x)")
+    if val_data is not None:  # before the model is wrapped: a refused input leaves no wrapper
+        val_data = run.shard(val_data, training=False, source="fit(validation_data)")
     run.start_training(model, compiled, train_data)
-    if val_data is not None:
-        val_data = run.shard(val_data, training=False)
 
     # 3. Callbacks: the user's, then History and the progress bar.
     train_epochs = data_module.EpochIterator(train_data, steps_per_epoch)
@@ -121,7 +122,7 @@ def fit(
     sync_stop = run.syncs_batch_stops(callbacks or [])
     run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
-    interrupt = _DeferredInterrupt.install()
+    interrupt = DeferredInterrupt.install(compiled.optimizer)  # NOTE [Ctrl-C during fit]
     try:
         for epoch in range(initial_epoch, epochs):
             run.start_epoch(train_data, epoch)
@@ -132,9 +133,11 @@ def fit(
             callback_list.on_epoch_begin(epoch)
             model.train()
             for step, batch in enumerate(batches):
+                interrupt.check("training")
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
                 train_step(model, compiled, to_device(placement, batch))
+                interrupt.update_finished()
                 callback_list.on_batch_end("train", step, compiled.results)
                 if interrupt.requested:
                     raise KeyboardInterrupt  # deferred to the end of the step
@@ -155,11 +158,7 @@ def fit(
                 break
     except KeyboardInterrupt:
         # Ctrl-C: keep the model as trained so far and return the history of finished epochs.
-        warnings.warn(
-            f"fit() interrupted during epoch {epoch + 1}; the model keeps the weights of the "
-            f"last finished step and the History holds {len(history.epoch)} finished epoch(s).",
-            stacklevel=3,
-        )
+        warnings.warn(interrupt.message(epoch, len(history.epoch), callbacks), stacklevel=3)
     finally:
         interrupt.uninstall()
         model.eval()
@@ -167,38 +166,6 @@ def fit(
     callback_list.on_train_end(epoch_logs)
     run.finish()  # process 0's checkpoints are written when fit returns anywhere
     return history
-
-
-class _DeferredInterrupt:
-    """NOTE [Ctrl-C during fit]: while ``fit`` runs, the first Ctrl-C (SIGINT) only sets
-    ``requested``; the loop finishes the current step (forward, backward, optimizer step,
-    metrics, batch callbacks) and then stops as if interrupted there, so no step is left half
-    applied. A second Ctrl-C raises KeyboardInterrupt at once, for a step that hangs. Only
-    Python's default handler is replaced, and only in the main thread (signal's rule)."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    @classmethod
-    def install(cls) -> _DeferredInterrupt:
-        interrupt = cls()
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            interrupt._previous = signal.signal(signal.SIGINT, interrupt._handle)
-        return interrupt
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def uninstall(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
 
 
 def evaluate(
@@ -214,6 +181,7 @@ def evaluate(
     return_dict: bool,
 ):
     compiled = _require_compiled(model, "evaluate")
+    callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
     eval_input = data_module.as_data(x, y, sample_weight)
     if not eval_input.has_targets:
@@ -225,7 +193,7 @@ def evaluate(
     run = current_run()
     placement = run.place(model, _prepare(model, eval_data))
     run.start_evaluation(model, compiled, eval_data)
-    eval_data = run.shard(eval_data, training=False)
+    eval_data = run.shard(eval_data, training=False, source="evaluate(x)")
     eval_epochs = data_module.EpochIterator(eval_data, steps)
     verbose = _verbose(verbose)
     callback_list = CallbackList(
@@ -306,6 +274,7 @@ def predict(
     callbacks: Sequence[Callback] | None,
     pad_value: float | None = None,
 ) -> np.ndarray | list[np.ndarray]:
+    callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
     predict_input = data_module.as_data(x)
     batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
@@ -315,7 +284,7 @@ def predict(
     )
     run = current_run()
     placement = run.place(model, _prepare(model, predict_data))
-    predict_data = run.shard(predict_data, training=False)
+    predict_data = run.shard(predict_data, training=False, source="predict(x)")
     verbose = _verbose(verbose)
     callback_list = CallbackList(
         [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else [])],
@@ -329,6 +298,7 @@ def predict(
     callback_list.on_predict_begin()
     with eval_mode(model):
         for step, (index, batch) in enumerate(indexed_batches):
+            check_interrupt("prediction")
             callback_list.on_batch_begin("predict", step)
             outputs, mask = predict_step(model, to_device(placement, batch))
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
@@ -400,6 +370,7 @@ def _run_evaluation(
     callback_list.on_test_begin()
     with eval_mode(model):
         for step, batch in enumerate(batches):
+            check_interrupt("validation")
             _require_targets(batch, epochs.data, "evaluate", step)
             callback_list.on_batch_begin("test", step)
             test_step(model, compiled, to_device(placement, batch))

@@ -56,8 +56,8 @@ class Run:
         """Where the model runs (a distributed run may move it to this process's GPU)."""
         return placement
 
-    def shard(self, data: DataAdapter, *, training: bool) -> DataAdapter:
-        """This process's share of ``data``."""
+    def shard(self, data: DataAdapter, *, training: bool, source: str = "the input") -> DataAdapter:
+        """This process's share of ``data`` (``source`` names it in errors: ``"fit(x)"``)."""
         return data
 
     def start_training(self, model: torch.nn.Module, compiled: Any, data: DataAdapter) -> None:
@@ -128,12 +128,14 @@ class DistributedRun(Run):
             self._seed = int(self._broadcast(drawn).item())
         return self._seed
 
-    def shard(self, data: DataAdapter, *, training: bool) -> DataAdapter:
-        """This process's share of ``data``: NOTE [sharding]."""
+    def shard(self, data: DataAdapter, *, training: bool, source: str = "the input") -> DataAdapter:
+        """This process's share of ``data``: NOTE [sharding]. Every process must hold the same
+        data; its size is compared first (one small all-gather)."""
         if not self.strategy.auto_shard_dataset or _distributed_sampler(data) is not None:
             if training:
                 self._check_same_batch_count(data)
             return data
+        check_same_data_size(self.all_gather_object(data_size(data)), source)
         indexed = isinstance(data, IndexedAdapter)
         if training and indexed:
             check_global_batch_size(data.batch_size, self.world_size)
@@ -270,6 +272,44 @@ class DistributedRun(Run):
 
     def finish(self) -> None:
         dist.barrier()
+
+
+def data_size(data: DataAdapter) -> tuple[int | None, int | None, int | None]:
+    """``(samples, batches, batch_size)`` of ``data``, None where unknown (a generator's)."""
+    samples = len(data) if isinstance(data, IndexedAdapter) else None
+    return samples, data.num_batches(), getattr(data, "batch_size", None)
+
+
+def check_same_data_size(sizes: Sequence[tuple[int | None, ...]], source: str) -> None:
+    """Refuse inputs of different sizes on the processes (``sizes``: :func:`data_size` by rank)
+    when kerastorch shards them: each process would take a share of *its own* data, so the
+    processes would compute on overlapping or missing samples, or take different numbers of
+    steps and wait for each other until the collective timeout (30 minutes by default).
+
+    Example:
+        >>> check_same_data_size([(64, 4, 16), (64, 4, 16)], "fit(x)")  # the same everywhere
+        >>> check_same_data_size([(64, 4, 16), (48, 3, 16)], "fit(x)")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: fit(x): the processes hold different amounts of data: samples [64, 48], ...
+    """
+    labels = ("samples", "batches", "batch_size")
+    differences = [
+        f"{label} {list(values)}"
+        for label, values in zip(labels, zip(*sizes, strict=True), strict=True)
+        if len(set(values)) > 1
+    ]
+    if not differences:
+        return
+    raise ValueError(
+        f"{source}: the processes hold different amounts of data: {', '.join(differences)} (by "
+        "rank). With auto_shard_dataset=True (the default) every process must load the same, "
+        "whole data, and kerastorch gives each its share; otherwise the processes would "
+        "train on different samples and wait for each other's steps until the collective "
+        "timeout. Load the same data on every process, or give each process only its own "
+        "share with kerastorch.distribute.set_distribution(DataParallel("
+        "auto_shard_dataset=False))."
+    )
 
 
 def _distributed_sampler(data: DataAdapter) -> DistributedSampler | None:
