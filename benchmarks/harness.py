@@ -89,19 +89,23 @@ def fresh_run(contender: str, python: str, args: list[str]) -> dict:
 
 def jax_python(path: str | None) -> str:
     """The interpreter of the JAX venv: ``path`` (``--jax-python``), else
-    ``$KERASTORCH_BENCH_JAX_PYTHON``, else ``benchmarks/.venv-jax``, created from
-    ``requirements-jax.txt`` the first time it is needed."""
+    ``$KERASTORCH_BENCH_JAX_PYTHON``, else ``benchmarks/.venv-jax``, made (or brought up to
+    date) from ``requirements-jax.txt`` when needed."""
     path = path or os.environ.get("KERASTORCH_BENCH_JAX_PYTHON")
     if path:
         if not Path(path).exists():
             raise SystemExit(f"--jax-python / KERASTORCH_BENCH_JAX_PYTHON: no {path}")
         return path
     python = DEFAULT_JAX_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {DEFAULT_JAX_VENV} from {JAX_REQUIREMENTS.name} (once)", flush=True)
-        venv.create(DEFAULT_JAX_VENV, with_pip=True)
+    stamp = DEFAULT_JAX_VENV / "installed-requirements.txt"  # written once pip succeeded
+    wanted = JAX_REQUIREMENTS.read_text()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print(f"installing {JAX_REQUIREMENTS.name} into {DEFAULT_JAX_VENV}", flush=True)
+        if not python.exists():
+            venv.create(DEFAULT_JAX_VENV, with_pip=True)
         pip = [str(python), "-m", "pip", "install", "-q", "-r", str(JAX_REQUIREMENTS)]
         subprocess.run(pip, check=True)
+        stamp.write_text(wanted)
     return str(python)
 
 

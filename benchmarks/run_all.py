@@ -51,7 +51,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--contenders", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS)
     )
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="torch threads; fewer than the CPUs also pins every contender to that many",
+    )
     parser.add_argument(
         "--ttr-repeats", type=int, default=1, help="time-to-result rounds (1; 0: skip)"
     )

@@ -43,6 +43,9 @@ def import_framework(contender: str, threads: int):
     hand-written loop, seconds the import took)."""
     if contender not in CONTENDERS:
         raise SystemExit(f"worker.py: unknown contender {contender!r}; one of {list(CONTENDERS)}")
+    cpus = sorted(os.sched_getaffinity(0))
+    if threads < len(cpus):  # XLA sizes its thread pool by the CPUs it may run on
+        os.sched_setaffinity(0, cpus[:threads])
     if contender == "kerastorch":
         sys.path.insert(0, str(REPO))  # this checkout's kerastorch, not an installed one
     elif contender.startswith("keras-"):
@@ -92,7 +95,7 @@ def versions(keras) -> dict[str, str]:
     if "torch" in sys.modules:
         found["threads"] = str(sys.modules["torch"].get_num_threads())
     if "jax" in sys.modules:
-        found["threads"] = f"XLA, {os.cpu_count()} CPUs"
+        found["threads"] = f"XLA on {len(os.sched_getaffinity(0))} CPUs"
     return found
 
 
@@ -157,7 +160,7 @@ def time_to_result(contender: str, name: str, epochs: int, quick: bool, threads:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("contender", choices=list(CONTENDERS))
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="and CPUs to run on")
     parser.add_argument("--ttr", metavar="WORKLOAD", choices=list(WORKLOADS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--quick", action="store_true")
