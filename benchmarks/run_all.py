@@ -11,10 +11,10 @@ Three measurements:
   (Keras on JAX compiles there). Then ``--repeats`` rounds time one epoch of ``fit`` (W5: one
   ``predict`` pass) per contender in turn (A B C D, A B C D, ...), so machine noise hits all of
   them alike. Reported: median and best samples/s, ratios to the hand-written loop's.
-* **Time to result** (``--ttr-repeats`` rounds, 0 to skip; ``--ttr-workloads``): a fresh
-  process per contender and workload builds, compiles and runs a ``--ttr-epochs`` epoch
-  ``fit`` (W5: the first ``predict``), warm-up and compilation included; also its peak RSS
-  and its ``import`` time.
+* **Time to result** (``--ttr-repeats`` rounds, 0 to skip; ``--ttr-workloads``,
+  ``--ttr-contenders``): a fresh process per contender and workload builds, compiles and runs
+  a ``--ttr-epochs`` epoch ``fit`` (W5: the first ``predict``), warm-up and compilation
+  included; also its peak RSS and its ``import`` time.
 * **Import time**: ``import torch`` / ``import kerastorch`` / ``import keras``, timed in each of
   those fresh processes and in the workers (numpy already imported), medians.
 
@@ -23,6 +23,7 @@ replaces them; ``--readme`` elsewhere, ``--no-readme`` not at all; ``--quick`` n
 it unless ``--readme`` is given).
 
     python benchmarks/run_all.py                 # the recorded run: idle machine, 5 repeats
+                                                 # (about 50 min, half of it time to result)
     python benchmarks/run_all.py --quick         # small sizes: a smoke test of everything
     python benchmarks/run_all.py --workloads W1 W5 --contenders torch kerastorch --ttr-repeats 0
 """
@@ -64,6 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--ttr-workloads", nargs="+", choices=list(WORKLOADS), help="(all; quick: the first)"
     )
+    parser.add_argument(
+        "--ttr-contenders", nargs="+", choices=list(CONTENDERS), help="(all of --contenders)"
+    )
     parser.add_argument("--jax-python", help="python of a JAX venv (default: benchmarks/.venv-jax)")
     parser.add_argument("--readme", type=Path, help="file for the table (benchmarks/README.md)")
     parser.add_argument("--no-readme", action="store_true", help="print only")
@@ -73,6 +77,7 @@ def parse_args() -> argparse.Namespace:
     args.ttr_epochs = args.ttr_epochs or (1 if args.quick else 10)
     if args.ttr_workloads is None:
         args.ttr_workloads = args.workloads[:1] if args.quick else args.workloads
+    args.ttr_contenders = [c for c in args.contenders if c in (args.ttr_contenders or CONTENDERS)]
     if args.readme is None and not args.quick and not args.no_readme:
         args.readme = harness.HERE / "README.md"
     if "torch" not in args.contenders:
@@ -125,7 +130,7 @@ def time_to_result(args, pythons, results, imports) -> None:
     extra += ["--quick"] if args.quick else []
     for i in range(args.ttr_repeats):
         for name in args.ttr_workloads:
-            for c in args.contenders:
+            for c in args.ttr_contenders:
                 r = results[c][name]
                 try:
                     run = harness.fresh_run(c, pythons[c], ["--ttr", name, *extra])
