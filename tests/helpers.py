@@ -35,3 +35,8 @@ def assert_same_config(actual, expected, rel=1e-6):
         assert actual == pytest.approx(expected, rel=rel)
     else:
         assert actual == expected, f"{actual!r} != {expected!r}"
+
+
+# A subprocess a test starts (an example, an exported model, a fresh interpreter) may take many
+# times its usual seconds on a loaded machine; this bound only ends a run that hangs.
+SUBPROCESS_TIMEOUT = 1800

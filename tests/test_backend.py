@@ -9,6 +9,7 @@ import torch
 import kerastorch
 from kerastorch import Sequential, backend, mixed_precision
 from kerastorch.layers import Dense
+from tests.helpers import SUBPROCESS_TIMEOUT
 
 
 def test_clear_session_restarts_names_and_the_dtype_policy_like_keras(keras):
@@ -36,7 +37,7 @@ def test_keras_namespaces_are_attributes_of_a_fresh_import():
         "      keras.backend.epsilon(), keras.utils.to_categorical([1]).tolist())\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0.01", "2", "0.05", "1e-07", "[[0.0,", "1.0]]"]

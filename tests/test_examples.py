@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kerastorch
+from tests.helpers import SUBPROCESS_TIMEOUT
 
 SOURCE_ROOT = Path(kerastorch.__file__).resolve().parents[1]
 EXAMPLES = SOURCE_ROOT / "examples"
@@ -27,7 +28,7 @@ def run_example(name: str, cwd: Path, *args: str) -> str:
         [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": pythonpath},
     )

@@ -33,7 +33,7 @@ from kerastorch.layers import (
     Masking,
     SimpleRNN,
 )
-from tests.helpers import assert_close
+from tests.helpers import SUBPROCESS_TIMEOUT, assert_close
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "EXPORT.md"
 # torch's own nn.LSTM warns under torch.export (its _flat_weights list); harmless, not ours.
@@ -437,7 +437,7 @@ def test_exports_and_the_docs_snippets_run_without_kerastorch(
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().lower()) is True  # kerastorch stayed blocked

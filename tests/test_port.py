@@ -18,6 +18,7 @@ import pytest
 
 import kerastorch
 from kerastorch import port
+from tests.helpers import SUBPROCESS_TIMEOUT
 from kerastorch.port import Finding, kerastorch_path, main, port_file, port_source
 
 SCRIPTS = Path(__file__).resolve().parent / "port_scripts"
@@ -330,7 +331,7 @@ def test_python_m_kerastorch_port_runs(tmp_path):
         [sys.executable, "-m", "kerastorch.port", str(script)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 1, result.stderr
     assert "    line 2: keras.ops.stft  (not in kerastorch.ops yet: use torch's" in result.stdout
@@ -363,7 +364,7 @@ def test_the_rewritten_stock_price_script_trains_under_kerastorch(tmp_path):
         [sys.executable, "run.py", str(script)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=SUBPROCESS_TIMEOUT,
         cwd=tmp_path,
         env=env,
     )
