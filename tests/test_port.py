@@ -18,8 +18,8 @@ import pytest
 
 import kerastorch
 from kerastorch import port
-from tests.helpers import SUBPROCESS_TIMEOUT
 from kerastorch.port import Finding, kerastorch_path, main, port_file, port_source
+from tests.helpers import SUBPROCESS_TIMEOUT
 
 SCRIPTS = Path(__file__).resolve().parent / "port_scripts"
 NAMES = ["stock_price", "text_classifier", "portfolio", "attention_forecaster", "imdb_keras2"]
