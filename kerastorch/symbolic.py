@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-# -- nested structures (lists, tuples and dicts of tensors) ---------------------------------------
+# -- nested structures (lists, tuples and dicts of tensors) ----------------------------------------
 
 
 def flatten(structure: Any) -> list[Any]:
@@ -104,7 +104,7 @@ def any_symbolic(args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> b
     return False
 
 
-# -- symbolic tensors -------------------------------------------------------------------------------
+# -- symbolic tensors ------------------------------------------------------------------------------
 
 _TENSOR_NAMES = itertools.count()
 
@@ -141,7 +141,9 @@ class KerasTensor:
 
     __array_priority__ = 1000  # numpy defers `array + x` to KerasTensor.__radd__
 
-    def __init__(self, shape: Sequence[int | None], dtype: Any = "float32", name: str | None = None):
+    def __init__(
+        self, shape: Sequence[int | None], dtype: Any = "float32", name: str | None = None
+    ):
         self._shape: Shape = tuple(None if d is None else int(d) for d in shape)
         self._dtype = _dtype_name(dtype)
         self.name = name if name is not None else _tensor_name()
@@ -161,7 +163,7 @@ class KerasTensor:
 
     @property
     def torch_dtype(self) -> torch.dtype:
-        return resolve_dtype(self._dtype)
+        return resolve_dtype(self._dtype, "KerasTensor")
 
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self._shape}, dtype={self._dtype}, name={self.name}>"
@@ -255,14 +257,11 @@ for _name, _fn, _dunder_name in [
 
 
 def _dtype_name(dtype: Any) -> str:
-    if isinstance(dtype, str):
-        return str(resolve_dtype(dtype)).removeprefix("torch.")
-    if isinstance(dtype, torch.dtype):
-        return str(dtype).removeprefix("torch.")
-    return str(resolve_dtype(dtype)).removeprefix("torch.")
+    """Keras's name of a dtype given as a name, a torch dtype or None (float32)."""
+    return str(resolve_dtype(dtype, "KerasTensor")).removeprefix("torch.")
 
 
-# -- nodes ------------------------------------------------------------------------------------------
+# -- nodes -----------------------------------------------------------------------------------------
 
 
 class Node:
@@ -323,7 +322,7 @@ def _node_list(operation: Any, attribute: str) -> list[Node]:
     return nodes
 
 
-# -- operations that are not layers: ops and operators ----------------------------------------------
+# -- operations that are not layers: ops and operators ---------------------------------------------
 
 
 class SymbolicOp:
@@ -372,9 +371,7 @@ def output_spec_by_tracing(
     runs on zeros on the CPU instead.
     """
     leaves = flatten([list(args), kwargs])
-    unknown = any(
-        d is None for leaf in leaves if isinstance(leaf, KerasTensor) for d in leaf.shape
-    )
+    unknown = any(d is None for leaf in leaves if isinstance(leaf, KerasTensor) for d in leaf.shape)
     sizes = _TRACE_SIZES if unknown else _TRACE_SIZES[:1]
     results = []
     for size in sizes:
@@ -422,7 +419,7 @@ def output_spec_by_tracing(
     return pack_as(results[0], specs)
 
 
-# -- walking the graph ------------------------------------------------------------------------------
+# -- walking the graph -----------------------------------------------------------------------------
 
 
 def map_graph(

@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from kerastorch import constraints, initializers, regularizers
+from kerastorch import constraints, initializers, regularizers, symbolic
 from kerastorch.dtypes import resolve_dtype
 from kerastorch.layers.arguments import check_positive_int
 
@@ -202,6 +202,102 @@ def _merge_traced_shapes(results: list[Any]) -> Shape | list[Shape]:
     return merge(results)
 
 
+# NOTE [calling a layer]
+#     ``layer(x)`` works as in Keras on everything a Keras layer takes: torch tensors, numpy arrays
+#     and nested lists (converted with Keras's floatx: float arrays become float32, integer
+#     arrays stay integers, for Embedding), and symbolic tensors (a graph node, NOTE [functional
+#     graph]). An eager call computes the output's mask and attaches it as ``out._keras_mask``,
+#     and a tensor carrying one passes it to the next layer called on it, so masks flow through
+#     subclassed models and hand-written code as in Keras. Models run their layers through
+#     :func:`call_in_model` instead: masks travel as arguments there, and nothing is attached.
+
+
+def call_in_model(layer: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    """Run ``layer`` as a model's forward does: torch's own ``Module.__call__`` (hooks, the lazy
+    build), without ``Layer.__call__``'s conversions (NOTE [calling a layer])."""
+    return nn.Module.__call__(layer, *args, **kwargs)
+
+
+def to_layer_input(value: Any) -> Any:
+    """Numpy arrays and nested lists of numbers as tensors (floats as float32, Keras's floatx);
+    lists of arrays as lists of tensors; anything else unchanged."""
+    if torch.is_tensor(value) or value is None or isinstance(value, symbolic.KerasTensor):
+        return value
+    if isinstance(value, (list, tuple)) and value and not _is_number_nest(value):
+        return type(value)(to_layer_input(v) for v in value)
+    if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)):
+        tensor = torch.as_tensor(np.asarray(value))
+        return tensor.float() if tensor.is_floating_point() else tensor
+    return value
+
+
+def _is_number_nest(value: Any) -> bool:
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (int, float, bool, np.number))
+
+
+def keras_mask_of(inputs: Any) -> Any:
+    """The ``_keras_mask`` an eager call attached to ``inputs`` (a list of them for a list)."""
+    if torch.is_tensor(inputs):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return None
+
+
+def attach_keras_mask(outputs: Any, mask: Any) -> None:
+    """Attach ``mask`` to ``outputs`` as ``_keras_mask`` (per output for several)."""
+    if mask is None:
+        return
+    if torch.is_tensor(outputs):
+        if torch.is_tensor(mask):
+            outputs._keras_mask = mask  # type: ignore[attr-defined]
+    elif isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] + [None] * (len(outputs) - 1)
+        for output, output_mask in zip(outputs, masks, strict=False):
+            attach_keras_mask(output, output_mask)
+
+
+@contextlib.contextmanager
+def preserved_state(layer: nn.Module) -> Iterator[None]:
+    """Run ``layer`` for a shape question only: train modes and buffers (running statistics,
+    counters, carried states) are as before afterwards, as Keras's symbolic trace changes
+    nothing."""
+    modes = [(module, module.training) for module in layer.modules()]
+    buffers = [
+        (module, key, buffer, buffer.detach().clone())
+        for module in layer.modules()
+        for key, buffer in module._buffers.items()
+        if buffer is not None
+    ]
+    try:
+        yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
+        with torch.no_grad():
+            for module, key, buffer, value in buffers:
+                buffer.copy_(value)
+                module._buffers[key] = buffer
+
+
+@functools.cache
+def _shape_options(cls: type) -> frozenset[str]:
+    """The call options ``cls.compute_output_shape`` declares besides the shape itself
+    (``return_attention_scores``)."""
+    params = list(inspect.signature(cls.compute_output_shape).parameters)[2:]
+    return frozenset(params)
+
+
+def _specs_of(shape: Any, dtype: str) -> Any:
+    """Symbolic tensors for a shape, or for a list of shapes (a layer with several outputs)."""
+    if isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return symbolic.KerasTensor(shape, dtype)
+    return [_specs_of(s, dtype) for s in shape]
+
+
 class Layer(nn.Module):
     """Base class of all kerastorch layers; see NOTE [layer contract] in this module.
 
@@ -288,25 +384,6 @@ class Layer(nn.Module):
         if not all(_forward_arguments(type(self))):
             # A torch-style forward(self, x): Sequential's mask= / training= are not passed on.
             self.register_forward_pre_hook(self._drop_undeclared_arguments, with_kwargs=True)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Keras converts numpy inputs (and masks) to tensors: floats to float32, other dtypes as
-        # they are. Tensors pass untouched (no cost on the usual path).
-        for value in (*args, *kwargs.values()):
-            if isinstance(value, np.ndarray):
-                args = tuple(self._from_numpy(a) for a in args)
-                kwargs = {k: self._from_numpy(v) for k, v in kwargs.items()}
-                break
-        return super().__call__(*args, **kwargs)
-
-    def _from_numpy(self, value: Any) -> Any:
-        if not isinstance(value, np.ndarray):
-            return value
-        tensor = torch.as_tensor(value)
-        if tensor.is_floating_point():
-            tensor = tensor.float()
-        first = next(itertools.chain(self.parameters(), self.buffers()), None)
-        return tensor if first is None else tensor.to(first.device)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # ``self.w = self.add_weight(name="kernel")``: move the weight to the attribute's name
@@ -482,31 +559,148 @@ class Layer(nn.Module):
             return layer._inferred_output_shape(input_shape)
         first = next(itertools.chain(self.parameters(), self.buffers()), None)
         device = first.device if first is not None else None
-        # The runs must leave no trace: restore train modes and buffers (running statistics,
-        # counters, carried states) afterwards, as Keras's symbolic trace changes nothing.
-        modes = [(module, module.training) for module in self.modules()]
-        buffers = [
-            (module, key, buffer, buffer.detach().clone())
-            for module in self.modules()
-            for key, buffer in module._buffers.items()
-            if buffer is not None
-        ]
-        self.train(False)
-        try:
-            shape = trace_output_shape(lambda x: self(x, training=False), input_shape, device)
-        except ShapeInferenceError as error:
-            raise ShapeInferenceError(
-                f"{where} learning its output shape for input shape {input_shape} by {error}. {fix}"
-            ) from error.__cause__
-        finally:
-            for module, mode in modes:
-                module.training = mode
-            with torch.no_grad():
-                for module, key, buffer, value in buffers:
-                    buffer.copy_(value)
-                    module._buffers[key] = buffer
+        # The runs must leave no trace (see preserved_state).
+        with preserved_state(self):
+            self.train(False)
+            try:
+                shape = trace_output_shape(
+                    lambda x: call_in_model(self, x, training=False), input_shape, device
+                )
+            except ShapeInferenceError as error:
+                raise ShapeInferenceError(
+                    f"{where} learning its output shape for input shape {input_shape} by "
+                    f"{error}. {fix}"
+                ) from error.__cause__
         self._traced_shapes[input_shape] = shape
         return shape
+
+    # -- calling: tensors, arrays, symbolic tensors ------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the layer as Keras does (NOTE [calling a layer]).
+
+        On symbolic tensors (``Input``) it records a graph node and returns symbolic tensors; on
+        numpy arrays or lists it converts them first; a tensor that carries a Keras mask
+        (``_keras_mask``, set by an earlier layer's eager call) passes it on, and the output gets
+        this layer's mask. Models call their layers through torch's own ``Module.__call__``
+        (:func:`call_in_model`), which skips these conveniences.
+        """
+        if symbolic.any_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        if args and not torch.is_tensor(args[0]):
+            args = (self._as_tensors(args[0]), *args[1:])
+        if any(isinstance(v, np.ndarray) for v in kwargs.values()):  # e.g. initial_state, mask
+            kwargs = {k: self._as_tensors(v) for k, v in kwargs.items()}
+        for argument, source in self.mask_routes(args, kwargs).items():
+            carried = keras_mask_of(source)
+            if carried is not None:
+                kwargs[argument] = carried
+        outputs = nn.Module.__call__(self, *args, **kwargs)
+        if args and (kwargs.get("mask") is not None or self.supports_masking):
+            attach_keras_mask(outputs, self.compute_mask(args[0], kwargs.get("mask")))
+        return outputs
+
+    def _as_tensors(self, value: Any) -> Any:
+        """Arrays and lists as tensors (:func:`to_layer_input`) on this layer's device."""
+        converted = to_layer_input(value)
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        if first is None or first.device.type == "cpu":
+            return converted
+        return symbolic.map_structure(
+            lambda x: x.to(first.device) if torch.is_tensor(x) else x, converted
+        )
+
+    def mask_routes(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Which call argument receives the masks of which inputs, when the caller passed none:
+        ``{"mask": first_input}`` for a layer whose call declares ``mask`` (Keras's rule);
+        ``MultiHeadAttention`` routes its query's and value's masks to ``query_mask`` and
+        ``value_mask``."""
+        if "mask" in kwargs or not args or not _forward_arguments(type(self))[0]:
+            return {}
+        return {"mask": args[0]}
+
+    def _symbolic_call(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """NOTE [functional graph]: build from the symbolic shapes, work out the outputs' shapes
+        and record the call as a node; no data runs."""
+        if not self.built:
+            input_shape = self.input_shape_of_call(args, kwargs)
+            if not self.build_from_shape(input_shape):
+                raise ValueError(
+                    f"{self.describe()} cannot be built for input shape {input_shape}: a size it "
+                    "needs is unknown (None). Give the Input that size, e.g. "
+                    "Input(shape=(None, 8)) for sequences of 8 features."
+                )
+        outputs = self.compute_output_spec(*args, **kwargs)
+        symbolic.Node(self, args, kwargs, outputs)
+        return outputs
+
+    def input_shape_of_call(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """The shape ``build`` receives for a call with these arguments: the first input's shape
+        (batch axis ``None``), or a list of shapes when it is a list of tensors (merge layers).
+        Layers whose call takes several tensor arguments (``MultiHeadAttention(query, value)``)
+        override it."""
+        inputs = args[0] if args else kwargs.get("inputs")
+        if isinstance(inputs, (list, tuple)):
+            return [(None, *x.shape[1:]) for x in inputs]
+        return (None, *inputs.shape[1:])
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """The symbolic outputs of a call with these (symbolic) arguments.
+
+        From ``compute_output_shape`` (given the arguments it declares, such as
+        ``return_attention_scores``), or, for a user's layer without one, by running it on zeros
+        (NOTE [custom layers]).
+        """
+        if _infers_shape_by_running(type(self)):
+            return self._traced_output_spec(args, kwargs)
+        input_shape = self.input_shape_of_call(args, kwargs)
+        options = _shape_options(type(self))
+        shape = self.compute_output_shape(
+            input_shape,
+            **{k: v for k, v in kwargs.items() if k in options and not symbolic.any_symbolic([v])},
+        )
+        first = symbolic.flatten(args[0] if args else list(kwargs.values()))[0]
+        dtype = self.compute_output_dtype(getattr(first, "dtype", "float32"))
+        return _specs_of(shape, dtype)
+
+    def compute_output_dtype(self, input_dtype: str) -> str:
+        """The dtype of the symbolic outputs: float32, or the input's dtype for a layer without
+        weights (``Reshape`` of token ids stays int)."""
+        if not input_dtype.startswith(("float", "bfloat")) and not self.weights:
+            return input_dtype
+        return "float32"
+
+    def _traced_output_spec(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        with preserved_state(self):
+            self.train(False)
+            return symbolic.output_spec_by_tracing(
+                lambda *a, **k: nn.Module.__call__(self, *a, **k), args, kwargs, self.describe()
+            )
+
+    # The graph node(s) of this layer's calls on symbolic tensors (NOTE [functional graph]).
+    _inbound_nodes: list[symbolic.Node]
+    _outbound_nodes: list[symbolic.Node]
+
+    def _first_node_attribute(self, attribute: str, what: str) -> Any:
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"{self.describe()} has never been called on symbolic tensors and thus has no "
+                f"defined {what}. Call it on the output of Input(...) first."
+            )
+        values = getattr(nodes[0], attribute)
+        return values[0] if len(values) == 1 else values
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call in a graph (Keras's ``layer.input``)."""
+        return self._first_node_attribute("input_tensors", "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call in a graph (Keras's ``layer.output``):
+        ``Model(model.input, model.get_layer("lstm").output)`` makes a feature extractor."""
+        return self._first_node_attribute("outputs", "output")
 
     # -- computing -------------------------------------------------------------------------------
 

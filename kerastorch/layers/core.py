@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from kerastorch import activations, initializers
+from kerastorch import activations, initializers, symbolic
+from kerastorch.dtypes import resolve_dtype
 from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
@@ -21,7 +22,14 @@ from kerastorch.layers.arguments import (
     check_rate,
     initializer_config,
 )
-from kerastorch.layers.base import Layer, Shape, ShapeInferenceError, to_shape, trace_output_shape
+from kerastorch.layers.base import (
+    Layer,
+    Shape,
+    ShapeInferenceError,
+    to_shape,
+    trace_output_shape,
+    unique_name,
+)
 from kerastorch.saving.object_registration import (
     get_registered_name,
     get_registered_object,
@@ -31,10 +39,20 @@ from kerastorch.saving.object_registration import (
 __all__ = ["Activation", "Dense", "Dropout", "Identity", "Input", "InputLayer", "Lambda"]
 
 
-class InputLayer:
-    """The placeholder ``Input(shape)`` returns: it gives a ``Sequential`` its input shape.
+class InputLayer(Layer):
+    """The layer behind ``Input(...)``: the entry point of a model, holding its input's shape
+    and dtype (no weights).
 
-    It holds no weights and is not a module; ``Sequential`` reads ``batch_shape`` from it.
+    ``Input(shape)`` makes one and returns its symbolic output (see NOTE [functional graph]);
+    ``Sequential`` reads its ``batch_shape``. A functional model lists its input layers in
+    ``model.layers``, as Keras does.
+
+    Args:
+        shape: The input's shape without the batch axis; ``None`` for sizes that vary.
+        batch_size: A fixed batch size (stateful layers need one).
+        dtype: The input's dtype (``"float32"`` unless given; ``"int32"`` for token ids).
+        batch_shape: The whole shape, batch axis included, instead of ``shape``/``batch_size``.
+        name: The layer's (and the input's) name; ``model.fit({name: array})`` uses it.
     """
 
     def __init__(
@@ -42,51 +60,102 @@ class InputLayer:
         shape: Sequence[int | None] | None = None,
         batch_size: int | None = None,
         dtype: Any = None,
-        name: str | None = None,
+        sparse: bool | None = None,
         batch_shape: Sequence[int | None] | None = None,
+        input_tensor: Any = None,
+        optional: bool = False,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
+        if "input_shape" in kwargs or "batch_input_shape" in kwargs:  # Keras 2's spelling
+            shape = kwargs.pop("input_shape", shape)
+            batch_shape = kwargs.pop("batch_input_shape", batch_shape)
+        kwargs.pop("ragged", None)
+        super().__init__(name=name, **kwargs)
+        if sparse:
+            raise ValueError(
+                f"{self.describe()}: sparse inputs are not supported by kerastorch; pass dense "
+                "arrays (sparse=False)."
+            )
         if batch_shape is not None:
             self.batch_shape: Shape = to_shape(batch_shape, "batch_shape")
         elif shape is not None:
             self.batch_shape = (batch_size, *to_shape(shape, "shape"))
         else:
-            raise ValueError("Input: expected shape=(timesteps, features) or batch_shape=.")
-        if len(self.batch_shape) < 2:
             raise ValueError(
-                f"Input: expected a shape without the batch axis, e.g. (None, 5) for sequences of "
-                f"any length with 5 features, received batch_shape={self.batch_shape}."
+                "Input: expected shape=(timesteps, features) (without the batch axis) or "
+                "batch_shape=(batch, timesteps, features), received neither."
             )
-        self.dtype = dtype
-        self.name = name or "input_layer"
+        self.input_dtype = str(resolve_dtype(dtype, "Input")).removeprefix("torch.")
+        self.optional = optional
+        self.built = True
+        self.build_input_shape = self.batch_shape
+        self._build_hook.remove()
+        symbolic.Node(
+            self, outputs=symbolic.KerasTensor(self.batch_shape, self.input_dtype, self.name)
+        )
 
     @property
     def shape(self) -> Shape:
         return self.batch_shape
 
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return self.batch_shape
+
+    def forward(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
+        return inputs
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "batch_shape": self.batch_shape,
+            "dtype": self.input_dtype,
+            "sparse": False,
+            "name": self.name,
+            "optional": self.optional,
+        }
+
     def __repr__(self) -> str:
-        return f"Input(shape={self.batch_shape[1:]})"
+        return f"InputLayer(name={self.name!r}, batch_shape={self.batch_shape})"
 
 
 def Input(
     shape: Sequence[int | None] | None = None,
     batch_size: int | None = None,
     dtype: Any = None,
-    name: str | None = None,
+    sparse: bool | None = None,
     batch_shape: Sequence[int | None] | None = None,
-) -> InputLayer:
-    """Declare a model's input shape, without the batch axis.
+    name: str | None = None,
+    tensor: Any = None,
+    optional: bool = False,
+) -> symbolic.KerasTensor:
+    """A model's input: a symbolic tensor of this shape (without the batch axis) and dtype.
 
     ``None`` marks a size that may change from batch to batch, typically the number of
     timesteps: ``Input(shape=(None, 5))`` accepts sequences of any length with 5 features.
+    Start a ``Sequential`` with it, or call layers on it and make a ``Model(inputs, outputs)``.
 
     Example:
-        >>> from kerastorch import Sequential
+        >>> from kerastorch import Model, Sequential
         >>> from kerastorch.layers import LSTM, Dense
         >>> model = Sequential([Input(shape=(None, 5)), LSTM(8), Dense(1)])
         >>> model.output_shape
         (None, 1)
+        >>> inputs = Input(shape=(None, 5), name="prices")
+        >>> inputs.shape, inputs.name
+        ((None, None, 5), 'prices')
+        >>> Model(inputs, Dense(1)(LSTM(8)(inputs))).output_shape
+        (None, 1)
     """
-    return InputLayer(shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+    layer = InputLayer(
+        shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        optional=optional,
+        name=name or unique_name("input_layer"),
+    )
+    return layer.output
 
 
 class Dense(Layer):

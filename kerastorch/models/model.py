@@ -14,36 +14,139 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
+from kerastorch import symbolic
 from kerastorch.errors import did_you_mean
-from kerastorch.layers.base import Layer
+from kerastorch.layers.base import Layer, Shape, keras_mask_of, preserved_state, sublayers
 from kerastorch.models.summary import format_summary
 from kerastorch.utils.naming import snake_case, unique_name
 
 __all__ = ["Model"]
 
 
-class Model(nn.Module):
-    """Base of kerastorch models. Use :class:`~kerastorch.models.Sequential`.
+class Model(Layer):
+    """A Keras model: layers plus ``compile`` / ``fit`` / ``evaluate`` / ``predict``, and an
+    ordinary ``torch.nn.Module``.
+
+    Three ways to make one, as in Keras:
+
+    * ``Sequential([...])``, a stack of layers;
+    * ``Model(inputs, outputs)``, a graph of layers called on ``Input(...)`` (the functional
+      API, :class:`~kerastorch.models.functional.Functional`);
+    * a subclass that makes its layers in ``__init__`` and computes in ``call(inputs,
+      training=...)``; it builds on its first call (or the first batch of ``fit``).
 
     A model is an ``nn.Module``: ``parameters()``, ``state_dict()``, ``.to(device)``,
-    ``torch.compile`` and hand-written training loops work on it. Like its layers, it starts in
-    eval mode (Keras's inference mode outside ``fit``); call ``model.train()`` in your own loop.
+    ``torch.compile`` and hand-written training loops work on it. It is also a layer: a model
+    can be used inside another. Like its layers, it starts in eval mode (Keras's inference mode
+    outside ``fit``); call ``model.train()`` in your own loop.
+
+    Example:
+        >>> import torch
+        >>> from kerastorch import layers, ops
+        >>> class Classifier(Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.lstm = layers.LSTM(16, return_sequences=True)
+        ...         self.head = layers.Dense(3, activation="softmax")
+        ...     def call(self, x, training=False):
+        ...         return self.head(ops.mean(self.lstm(x), axis=1))
+        >>> Classifier()(torch.zeros(2, 5, 4)).shape
+        torch.Size([2, 3])
     """
 
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__()
-        self.name = name or unique_name(snake_case(type(self).__name__))
+    # Model(inputs, outputs) makes a Functional model (set by kerastorch.models.functional, which
+    # builds on this module, so this module does not import it).
+    _functional_class: type | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            functional = Model._functional_class
+            assert functional is not None, "kerastorch.models.functional is not imported"
+            return functional.__new__(functional)  # type: ignore[no-any-return]
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        trainable = kwargs.pop("trainable", True)
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected argument(s) "
+                f"{list(kwargs) or f'{len(args)} positional'}: a subclass of Model makes its "
+                "layers in __init__ and computes in call(), passing only name= (and trainable=) "
+                "to super().__init__(); Model(inputs, outputs) makes a graph of layers."
+            )
+        super().__init__(name=name or unique_name(snake_case(type(self).__name__)))
+        self.auto_named = name is None
         self.compiled = None  # a training.compile.CompiledModel after compile()
         self.stop_training = False
         self.history = None
         self._initial_epoch: int | None = None  # set by BackupAndRestore to resume a fit
+        self.input_batch_shape: Shape | None = None
+        if not trainable:
+            self.trainable = False
         self.train(False)
 
     @property
     def layers(self) -> list[Layer]:
-        raise NotImplementedError
+        """The layers the model holds, in the order they were assigned (a subclassed model)."""
+        return sublayers(self)
+
+    # -- a subclassed model ------------------------------------------------------------------------
+
+    def forward(
+        self,
+        inputs: Any,
+        mask: Any = None,
+        training: bool | None = None,
+        return_mask: bool = False,
+    ) -> Any:
+        """Run ``call`` (a subclassed model), passing ``training`` and ``mask`` if it declares
+        them; with ``return_mask``, also the output's Keras mask."""
+        outputs = self._call_user(inputs, mask=mask, training=training)
+        if not self.built:
+            self._finish_build(self.input_shape_of_call((inputs,), {}))
+        if return_mask:
+            return outputs, symbolic.map_structure(keras_mask_of, outputs)
+        return outputs
+
+    def _build_on_first_call(self, module: Any, args: tuple, kwargs: dict) -> None:
+        """A subclassed model builds by running: its layers build on their first calls."""
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build a subclassed model for inputs of ``input_shape`` by running ``call`` once on
+        zeros (unknown sizes become 2), as Keras traces it; nothing else changes.
+
+        Example:
+            >>> from kerastorch import layers
+            >>> class Tiny(Model):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.dense = layers.Dense(2)
+            ...     def call(self, x):
+            ...         return self.dense(x)
+            >>> model = Tiny()
+            >>> model.build((None, 3))
+            >>> model.count_params()
+            8
+        """
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError(
+                f"Model '{self.name}'.build() needs the input shape, e.g. "
+                "model.build((None, timesteps, features)); or call the model on data."
+            )
+        with preserved_state(self), torch.no_grad():
+            self.train(False)
+            self(_zeros_for(input_shape))
+        if _is_shape(input_shape):
+            self.input_batch_shape = tuple(input_shape)
+        if not self.built:
+            self._finish_build(input_shape)
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        # A model's output masks come from its own run (forward(..., return_mask=True)).
+        return None
 
     # -- training API (delegated) ----------------------------------------------------------------
 
@@ -492,3 +595,15 @@ class Model(nn.Module):
             f"{cls.__name__} defines no from_keras_config, so it cannot be read from Keras's "
             "config."
         )
+
+
+def _is_shape(value: Any) -> bool:
+    """Whether ``value`` is one shape (ints and None), not a list of shapes."""
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
+
+
+def _zeros_for(shape: Any) -> Any:
+    """Zeros of ``shape`` (unknown sizes 2), or a list of them for a list of shapes."""
+    if _is_shape(shape):
+        return torch.zeros(tuple(2 if d is None else d for d in shape))
+    return [_zeros_for(s) for s in shape]

@@ -20,6 +20,7 @@ from kerastorch.saving.serialization import (
     is_keras_model_config,
     saved_shape,
 )
+from kerastorch.symbolic import KerasTensor
 
 __all__ = ["Sequential"]
 
@@ -76,6 +77,10 @@ class Sequential(Model):
             >>> model.output_shape
             (None, 4)
         """
+        if isinstance(layer, KerasTensor) and isinstance(
+            getattr(layer._keras_history, "operation", None), InputLayer
+        ):
+            layer = layer._keras_history.operation  # Input(shape) gives the input layer's output
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError(

@@ -128,34 +128,53 @@ def format_summary(
     """
     if not model.layers:
         raise ValueError(f"Model '{model.name}' has no layers to summarize.")
-    if model.input_batch_shape is None and not model.built:
+    if getattr(model, "input_batch_shape", None) is None and not model.built:
         raise ValueError(
             f"Model '{model.name}' has not been built yet, so its output shapes are unknown. "
             "Give it an input shape (Input(shape=...) first, or model.build((None, timesteps, "
             "features))) or call it on a batch of data first."
         )
     rows: list[list[str]] = []
+    operations = getattr(model, "operations", None)
+    connected = operations is not None and not _sequential_like(model)
 
-    def add_rows(layer: Layer, shape: Any, level: int) -> None:
+    def add_rows(layer: Any, shape: Any, level: int, connections: str | None = None) -> None:
         prefix = "   " * level + "└ " if level else ""
-        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        row = [f"{prefix}{layer.name} ({type(layer).__name__})", _format_shape(shape), params]
+        if not isinstance(layer, nn.Module):  # an op between layers (x[:, -1], ops.mean)
+            params = "0"
+        else:
+            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        row = [f"{prefix}{layer.name} ({_class_name(layer)})", _format_shape(shape), params]
+        if connected:
+            row.append(connections or "")
         if show_trainable:
-            has_weights = layer.built and bool(layer.keras_weights())
+            has_weights = (
+                isinstance(layer, nn.Module) and layer.built and bool(layer.keras_weights())
+            )
             row.append(("Y" if layer.trainable else "N") if has_weights else "-")
         rows.append(row)
-        if expand_nested:
+        if expand_nested and isinstance(layer, nn.Module):
             for child in _children(layer):
-                add_rows(child, _own_output_shape(child), level + 1)
+                add_rows(child, _own_output_shape(child), level + 1, "" if connected else None)
 
-    for layer, shape in zip(model.layers, model.output_shapes(), strict=True):
-        add_rows(layer, shape, 0)
+    if operations is not None:
+        for operation in operations:
+            node = _node_in(model, operation)
+            shapes = [x.shape for x in node.outputs]
+            shape = shapes[0] if len(shapes) == 1 else shapes
+            add_rows(operation, shape, 0, _connections(node))
+    else:
+        for layer, shape in zip(model.layers, model.output_shapes(), strict=True):
+            add_rows(layer, shape, 0)
 
-    headers = ["Layer (type)", "Output Shape", "Param #"] + (
-        ["Trainable"] if show_trainable else []
-    )
-    widths = [max(31, *(len(r[0]) for r in rows)), max(22, *(len(r[1]) for r in rows)), 13, 9]
-    widths = widths[: len(headers)]
+    headers = ["Layer (type)", "Output Shape", "Param #"]
+    headers += ["Connected to"] if connected else []
+    headers += ["Trainable"] if show_trainable else []
+    widths = [max(31, *(len(r[0]) for r in rows)), max(22, *(len(r[1]) for r in rows)), 13]
+    if connected:
+        widths.append(max(15, *(len(r[3]) for r in rows)))
+    if show_trainable:
+        widths.append(9)
     if line_length:
         widths[0] = max(widths[0], line_length - sum(widths[1:]) - 3 * len(widths) - 1)
 
@@ -163,13 +182,11 @@ def format_summary(
         return left + mid.join(fill * (w + 2) for w in widths) + right
 
     def cells(values: list[str], sep: str) -> str:
+        aligns = ["<", "<", ">"] + (["<"] if connected else []) + (["^"] if show_trainable else [])
         parts = [
-            f" {values[0]:<{widths[0]}} ",
-            f" {values[1]:<{widths[1]}} ",
-            f" {values[2]:>{widths[2]}} ",
+            f" {value:{align}{width}} "
+            for value, align, width in zip(values, aligns, widths, strict=True)
         ]
-        if show_trainable:
-            parts.append(f" {values[3]:^{widths[3]}} ")
         return sep + sep.join(parts) + sep
 
     out = [
@@ -183,9 +200,53 @@ def format_summary(
         if i < len(rows) - 1:
             out.append(line("├", "┼", "┤", "─"))
     out.append(line("└", "┴", "┘", "─"))
-    trainable, non_trainable = count_trainable_split(model.layers)
+    trainable, non_trainable = count_trainable_split(
+        [layer for layer in model.layers if isinstance(layer, nn.Module)]
+    )
     total = trainable + non_trainable
     out.append(f" Total params: {total:,} ({_format_bytes(total)})")
     out.append(f" Trainable params: {trainable:,} ({_format_bytes(trainable)})")
     out.append(f" Non-trainable params: {non_trainable:,} ({_format_bytes(non_trainable)})")
     return "\n".join(out)
+
+
+def _class_name(operation: Any) -> str:
+    """``Dense`` for a layer; for an op, its name in CamelCase, as Keras names op classes."""
+    if isinstance(operation, nn.Module):
+        return type(operation).__name__
+    return "".join(part.capitalize() for part in operation.name.rstrip("_0123456789").split("_"))
+
+
+def _node_in(model: Any, operation: Any) -> Any:
+    """The node of ``operation`` that belongs to ``model``'s graph (a shared layer has several)."""
+    nodes = operation.__dict__.get("_inbound_nodes", [])
+    in_model = [node for node in nodes if node in model._nodes or node.is_input]
+    return in_model[0] if in_model else nodes[0]
+
+
+def _connections(node: Any) -> str:
+    """Keras's "Connected to": ``lstm[0][0], dense[0][0]`` (layer, node index, output index)."""
+    parts = [
+        f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
+        f"[{t._keras_history.tensor_index}]"
+        for t in node.input_tensors
+        if t._keras_history is not None
+    ]
+    return ", ".join(parts) or "-"
+
+
+def _sequential_like(model: Any) -> bool:
+    """Keras's rule for leaving out the "Connected to" column: one input, and a chain in which
+    each node reads the previous node's output only, each operation called once."""
+    if len(model.inputs) != 1:
+        return False
+    previous = {id(model.inputs[0])}
+    operations: set[int] = set()
+    for node in model._nodes:
+        if len(node.input_tensors) != 1 or id(node.input_tensors[0]) not in previous:
+            return False
+        if id(node.operation) in operations:
+            return False
+        operations.add(id(node.operation))
+        previous = {id(x) for x in node.outputs}
+    return True

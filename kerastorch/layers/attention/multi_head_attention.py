@@ -446,6 +446,24 @@ class MultiHeadAttention(Layer):
             # Called by hand, as Keras's mha.build(query_shape, value_shape): now it is built.
             self._finish_build([query, value, key])
 
+    def input_shape_of_call(self, args: tuple, kwargs: dict[str, Any]) -> list[Shape]:
+        """The shapes of query, value (and key), however the call passed them."""
+        tensors = [
+            args[i] if len(args) > i else kwargs.get(name)
+            for i, name in enumerate(("query", "value", "key"))
+        ]
+        return [(None, *t.shape[1:]) for t in tensors if t is not None]
+
+    def mask_routes(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Each of query, value and key passes its mask as query_mask / value_mask / key_mask,
+        as Keras's call reads them from its inputs."""
+        routes = {}
+        for i, name in enumerate(("query", "value", "key")):
+            tensor = args[i] if len(args) > i else kwargs.get(name)
+            if tensor is not None and kwargs.get(f"{name}_mask") is None:
+                routes[f"{name}_mask"] = tensor
+        return routes
+
     def _build_on_first_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         if self.built:
             return
