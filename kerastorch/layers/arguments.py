@@ -16,8 +16,6 @@ import torch
 from kerastorch import activations, initializers
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from kerastorch.layers.base import Layer
 
 __all__ = [
@@ -31,7 +29,6 @@ __all__ = [
     "check_positive_int",
     "check_rate",
     "initializer_config",
-    "list_inputs_to_tensors",
     "single_int",
     "to_tensor",
 ]
@@ -174,19 +171,3 @@ def to_tensor(value: Any, device: torch.device | None = None) -> Any:
     if tensor.is_floating_point():
         tensor = tensor.to(torch.get_default_dtype())
     return tensor if device is None else tensor.to(device)
-
-
-def list_inputs_to_tensors(
-    layer: nn.Module, args: tuple, kwargs: dict
-) -> tuple[tuple, dict] | None:
-    """Forward pre-hook: a list of numpy arrays becomes a list of tensors (before the lazy
-    build, which needs tensors), as Keras layers accept numpy inputs."""
-    key = "inputs" if not args and "inputs" in kwargs else None
-    inputs = kwargs[key] if key else (args[0] if args else None)
-    if not isinstance(inputs, (list, tuple)) or all(torch.is_tensor(x) for x in inputs):
-        return None
-    device = next((x.device for x in inputs if torch.is_tensor(x)), None)
-    converted = [to_tensor(x, device) for x in inputs]
-    if key:
-        return args, {**kwargs, key: converted}
-    return (converted, *args[1:]), kwargs

@@ -99,14 +99,15 @@ def build_shape(input_shape: Any) -> Shape | list[Shape]:
     return tuple(input_shape)
 
 
-@functools.cache
 def _call_arguments(cls: type) -> tuple[bool, bool]:
-    """Whether ``cls.call`` declares ``mask`` / ``training`` (cached: not in the hot path)."""
-    params = inspect.signature(cls.call).parameters
+    """Whether ``cls.call`` declares ``mask`` / ``training``."""
+    call = getattr(cls, "call", None)
+    if call is None:
+        return False, False
+    params = inspect.signature(call).parameters
     return "mask" in params, "training" in params
 
 
-@functools.cache
 def _forward_arguments(cls: type) -> tuple[bool, bool]:
     """Whether ``cls.forward`` accepts ``mask`` / ``training`` (a ``**kwargs`` accepts both)."""
     params = inspect.signature(cls.forward).parameters
@@ -223,12 +224,25 @@ def to_layer_input(value: Any) -> Any:
     lists of arrays as lists of tensors; anything else unchanged."""
     if torch.is_tensor(value) or value is None or isinstance(value, symbolic.KerasTensor):
         return value
-    if isinstance(value, (list, tuple)) and value and not _is_number_nest(value):
+    if isinstance(value, (list, tuple)) and (not value or not _is_number_nest(value)):
         return type(value)(to_layer_input(v) for v in value)
     if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)):
         tensor = torch.as_tensor(np.asarray(value))
         return tensor.float() if tensor.is_floating_point() else tensor
     return value
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _holds_arrays(value: Any) -> bool:
+    """Whether a call's keyword value is (or holds) numpy arrays to convert (not an option)."""
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, (list, tuple)) and any(
+        isinstance(x, np.ndarray) for x in symbolic.flatten(value)
+    )
 
 
 def _is_number_nest(value: Any) -> bool:
@@ -324,6 +338,20 @@ class Layer(nn.Module):
     """
 
     supports_masking: bool = False
+    # Whether the layer takes a list of inputs (merge and attention layers): a Python list given
+    # to it is a list of inputs, not one nested list of numbers (NOTE [calling a layer]).
+    takes_input_list: bool = False
+
+    # What forward / call declare, read once per class (not per call: the call path is hot and
+    # must also trace under torch.compile).
+    _forward_takes_mask = _forward_takes_training = True
+    _call_takes_mask = _call_takes_training = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._forward_takes_mask, cls._forward_takes_training = _forward_arguments(cls)
+        cls._call_takes_mask, cls._call_takes_training = _call_arguments(cls)
+
     # Whether states carry from batch to batch, fixing the batch size (NOTE [stateful layers]).
     stateful: bool = False
 
@@ -381,7 +409,7 @@ class Layer(nn.Module):
         self._build_hook = self.register_forward_pre_hook(
             self._build_on_first_call, with_kwargs=True
         )
-        if not all(_forward_arguments(type(self))):
+        if not (self._forward_takes_mask and self._forward_takes_training):
             # A torch-style forward(self, x): Sequential's mask= / training= are not passed on.
             self.register_forward_pre_hook(self._drop_undeclared_arguments, with_kwargs=True)
 
@@ -426,7 +454,7 @@ class Layer(nn.Module):
                 table[new] = table.pop(old)
 
     def _drop_undeclared_arguments(self, module: nn.Module, args: tuple, kwargs: dict):
-        takes_mask, takes_training = _forward_arguments(type(self))
+        takes_mask, takes_training = self._forward_takes_mask, self._forward_takes_training
         if (not takes_mask and "mask" in kwargs) or (not takes_training and "training" in kwargs):
             kwargs = dict(kwargs)
             if not takes_mask:
@@ -587,22 +615,28 @@ class Layer(nn.Module):
         """
         if symbolic.any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
-        if args and not torch.is_tensor(args[0]):
-            args = (self._as_tensors(args[0]), *args[1:])
-        if any(isinstance(v, np.ndarray) for v in kwargs.values()):  # e.g. initial_state, mask
-            kwargs = {k: self._as_tensors(v) for k, v in kwargs.items()}
+        if any(not torch.is_tensor(a) and a is not None for a in args):  # query, value, key...
+            args = tuple(a if _is_scalar(a) else self._as_tensors(a) for a in args)
+        if any(map(_holds_arrays, kwargs.values())):  # initial_state, mask, attention_mask...
+            kwargs = {k: self._as_tensors(v) if _holds_arrays(v) else v for k, v in kwargs.items()}
         for argument, source in self.mask_routes(args, kwargs).items():
             carried = keras_mask_of(source)
             if carried is not None:
                 kwargs[argument] = carried
         outputs = nn.Module.__call__(self, *args, **kwargs)
-        if args and (kwargs.get("mask") is not None or self.supports_masking):
-            attach_keras_mask(outputs, self.compute_mask(args[0], kwargs.get("mask")))
+        mask = kwargs.get("mask")
+        makes_masks = mask is None and type(self).compute_mask is not Layer.compute_mask
+        if args and (self.supports_masking or makes_masks):
+            attach_keras_mask(outputs, self.compute_mask(args[0], mask))
         return outputs
 
     def _as_tensors(self, value: Any) -> Any:
-        """Arrays and lists as tensors (:func:`to_layer_input`) on this layer's device."""
-        converted = to_layer_input(value)
+        """Arrays and lists as tensors (:func:`to_layer_input`) on this layer's device; for a
+        layer of several inputs (``takes_input_list``), a list is a list of inputs."""
+        if self.takes_input_list and isinstance(value, (list, tuple)):
+            converted = type(value)(to_layer_input(v) for v in value)
+        else:
+            converted = to_layer_input(value)
         first = next(itertools.chain(self.parameters(), self.buffers()), None)
         if first is None or first.device.type == "cpu":
             return converted
@@ -615,7 +649,7 @@ class Layer(nn.Module):
         ``{"mask": first_input}`` for a layer whose call declares ``mask`` (Keras's rule);
         ``MultiHeadAttention`` routes its query's and value's masks to ``query_mask`` and
         ``value_mask``."""
-        if "mask" in kwargs or not args or not _forward_arguments(type(self))[0]:
+        if "mask" in kwargs or not args or not self._forward_takes_mask:
             return {}
         return {"mask": args[0]}
 
@@ -712,7 +746,7 @@ class Layer(nn.Module):
         call = getattr(self, "call", None)
         if call is None:
             raise NotImplementedError(f"{self.describe()}: define call() or forward().")
-        takes_mask, takes_training = _call_arguments(type(self))
+        takes_mask, takes_training = self._call_takes_mask, self._call_takes_training
         kwargs: dict[str, Any] = {}
         if takes_mask:
             kwargs["mask"] = mask

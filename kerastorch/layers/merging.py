@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from kerastorch.backend import epsilon
-from kerastorch.layers.arguments import list_inputs_to_tensors, to_tensor
+from kerastorch.layers.arguments import to_tensor
 from kerastorch.layers.base import Layer, Shape
 
 __all__ = [
@@ -71,6 +71,8 @@ class Merge(Layer):
     by adding axes after the batch axis, as Keras) and their masks.
     """
 
+    takes_input_list = True
+
     supports_masking = True
     # How many inputs the layer takes: at least ``min_inputs``, at most ``max_inputs``.
     min_inputs = 1
@@ -78,7 +80,6 @@ class Merge(Layer):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.register_forward_pre_hook(list_inputs_to_tensors, prepend=True, with_kwargs=True)
 
     # -- checks ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.base import Layer, Shape, call_in_model
 from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 
 __all__ = ["TimeDistributed"]
@@ -113,8 +113,11 @@ class TimeDistributed(Layer):
                 )
             if mask.dim() > 2:
                 inner_mask = mask.reshape(batch * steps, *mask.shape[2:])
-        outputs = self.layer(
-            inputs.reshape(batch * steps, *inputs.shape[2:]), mask=inner_mask, training=training
+        outputs = call_in_model(
+            self.layer,
+            inputs.reshape(batch * steps, *inputs.shape[2:]),
+            mask=inner_mask,
+            training=training,
         )
         if not torch.is_tensor(outputs):
             raise ValueError(

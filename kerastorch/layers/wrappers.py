@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from kerastorch.errors import did_you_mean
-from kerastorch.layers.base import Layer, Shape
+from kerastorch.layers.base import Layer, Shape, call_in_model
 from kerastorch.layers.recurrent import RecurrentLayer
 from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 
@@ -170,9 +170,11 @@ class Bidirectional(Layer):
             initial_state = list(initial_state)
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer(inputs, mask=mask, training=training, initial_state=forward_state)
-        y_rev = self.backward_layer(
-            inputs, mask=mask, training=training, initial_state=backward_state
+        y = call_in_model(
+            self.forward_layer, inputs, mask=mask, training=training, initial_state=forward_state
+        )
+        y_rev = call_in_model(
+            self.backward_layer, inputs, mask=mask, training=training, initial_state=backward_state
         )
         states: list[torch.Tensor] = []
         if self.return_state:

@@ -18,7 +18,7 @@ import torch
 from kerastorch import symbolic
 from kerastorch.errors import did_you_mean
 from kerastorch.layers.base import Layer, Shape, keras_mask_of, preserved_state, sublayers
-from kerastorch.models.summary import format_summary
+from kerastorch.models.summary import format_summary, own_output_shape
 from kerastorch.utils.naming import snake_case, unique_name
 
 __all__ = ["Model"]
@@ -147,6 +147,10 @@ class Model(Layer):
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
         # A model's output masks come from its own run (forward(..., return_mask=True)).
         return None
+
+    def output_shapes(self) -> list[Any]:
+        """Each layer's output shape, from the shape it was built with (None if unknown)."""
+        return [own_output_shape(layer) for layer in self.layers]
 
     # -- training API (delegated) ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerastorch.layers.base import Layer, Shape, to_shape
+from kerastorch.layers.base import Layer, Shape, call_in_model, to_shape
 from kerastorch.layers.core import InputLayer
 from kerastorch.layers.masking import lengths_to_mask
 from kerastorch.models.model import Model
@@ -238,7 +238,7 @@ class Sequential(Model):
             self.build((None, *inputs.shape[1:]))
         x = inputs
         for layer in self._layers:
-            outputs = layer(x, mask=mask, training=training)
+            outputs = call_in_model(layer, x, mask=mask, training=training)
             mask = layer.compute_mask(x, mask)
             x = outputs
         return (x, mask) if return_mask else x

@@ -19,7 +19,7 @@ from kerastorch.layers.base import Layer, sublayers
 if TYPE_CHECKING:
     from kerastorch.models.sequential import Sequential
 
-__all__ = ["count_trainable_split", "format_summary"]
+__all__ = ["count_trainable_split", "format_summary", "own_output_shape"]
 
 
 def _format_shape(shape: Any) -> str:
@@ -86,7 +86,7 @@ def _children(layer: Any) -> list[Layer]:
     return sublayers(layer)
 
 
-def _own_output_shape(layer: Layer) -> Any:
+def own_output_shape(layer: Layer) -> Any:
     """A nested layer's output shape, from the shape it was built with (None if unknown)."""
     if not layer.built or layer.build_input_shape is None:
         return None
@@ -155,7 +155,7 @@ def format_summary(
         rows.append(row)
         if expand_nested and isinstance(layer, nn.Module):
             for child in _children(layer):
-                add_rows(child, _own_output_shape(child), level + 1, "" if connected else None)
+                add_rows(child, own_output_shape(child), level + 1, "" if connected else None)
 
     if operations is not None:
         for operation in operations:

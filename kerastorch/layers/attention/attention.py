@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from kerastorch.layers.arguments import check_rate, list_inputs_to_tensors, to_tensor
+from kerastorch.layers.arguments import check_rate, to_tensor
 from kerastorch.layers.base import Layer, Shape
 
 __all__ = ["AdditiveAttention", "Attention"]
@@ -74,6 +74,8 @@ class Attention(Layer):
         (None, None, 8)
     """
 
+    takes_input_list = True
+
     supports_masking = True
 
     def __init__(
@@ -94,7 +96,6 @@ class Attention(Layer):
         self.score_mode = score_mode
         self.dropout = check_rate(self.describe(), "dropout", dropout)
         self.seed = seed
-        self.register_forward_pre_hook(list_inputs_to_tensors, prepend=True, with_kwargs=True)
 
     # -- checks ----------------------------------------------------------------------------------
 

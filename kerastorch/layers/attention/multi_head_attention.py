@@ -41,15 +41,6 @@ __all__ = ["EinsumProjection", "MultiHeadAttention"]
 _MASKED_SCORE = -1.0e9
 # Keras's torch backend adds this to masked scores in dot_product_attention (the fast path).
 _SDPA_MASKED_SCORE = -0.7 * 3.38953e38
-_TENSOR_ARGUMENTS = (
-    "query",
-    "value",
-    "key",
-    "query_mask",
-    "value_mask",
-    "key_mask",
-    "attention_mask",
-)
 
 
 class EinsumProjection(Layer):
@@ -185,22 +176,6 @@ def _is_shape_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(
         isinstance(v, (list, tuple, torch.Size)) for v in value
     )
-
-
-def _tensor_arguments_to_tensors(layer: nn.Module, args: tuple, kwargs: dict):
-    """Forward pre-hook: numpy query / value / key / masks become tensors before the lazy
-    build sees them, as Keras accepts numpy inputs."""
-    if all(not isinstance(a, (np.ndarray, list)) for a in (*args, *kwargs.values())):
-        return None
-    args = tuple(
-        to_tensor(a) if i < len(_TENSOR_ARGUMENTS) and isinstance(a, (np.ndarray, list)) else a
-        for i, a in enumerate(args)
-    )
-    kwargs = {
-        k: to_tensor(v) if k in _TENSOR_ARGUMENTS and isinstance(v, (np.ndarray, list)) else v
-        for k, v in kwargs.items()
-    }
-    return args, kwargs
 
 
 class MultiHeadAttention(Layer):
@@ -341,10 +316,6 @@ class MultiHeadAttention(Layer):
         for key, value in self.projection_penalties.items():
             module = constraints if key.endswith("_constraint") else regularizers
             module.get(value)  # validate now, not at build
-        self._register_hooks()
-
-    def _register_hooks(self) -> None:
-        self.register_forward_pre_hook(_tensor_arguments_to_tensors, prepend=True, with_kwargs=True)
 
     # -- shapes and building ---------------------------------------------------------------------
 
