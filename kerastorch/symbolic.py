@@ -145,7 +145,7 @@ class KerasTensor:
         self, shape: Sequence[int | None], dtype: Any = "float32", name: str | None = None
     ):
         self._shape: Shape = tuple(None if d is None else int(d) for d in shape)
-        self._dtype = _dtype_name(dtype)
+        self._dtype = dtype_name(dtype)
         self.name = name if name is not None else _tensor_name()
         self._keras_history: KerasHistory | None = None
 
@@ -163,6 +163,11 @@ class KerasTensor:
 
     @property
     def torch_dtype(self) -> torch.dtype:
+        if self._dtype == "string":
+            raise TypeError(
+                f"{self!r} holds text, which has no torch dtype: only text layers "
+                "(TextVectorization, StringLookup, Hashing) take it."
+            )
         return resolve_dtype(self._dtype, "KerasTensor")
 
     def __repr__(self) -> str:
@@ -256,9 +261,17 @@ for _name, _fn, _dunder_name in [
     )
 
 
-def _dtype_name(dtype: Any) -> str:
-    """Keras's name of a dtype given as a name, a torch dtype or None (float32)."""
-    return str(resolve_dtype(dtype, "KerasTensor")).removeprefix("torch.")
+def dtype_name(dtype: Any, where: str = "KerasTensor") -> str:
+    """Keras's name of a dtype given as a name, a torch dtype or None (float32); ``"string"``
+    for text (no torch dtype: such tensors are numpy arrays of str, read by text layers).
+
+    Example:
+        >>> dtype_name(None), dtype_name(torch.int64), dtype_name(str)
+        ('float32', 'int64', 'string')
+    """
+    if dtype in ("string", "str", str):
+        return "string"
+    return str(resolve_dtype(dtype, where)).removeprefix("torch.")
 
 
 # -- nodes -----------------------------------------------------------------------------------------

@@ -354,3 +354,30 @@ def test_ops_functions_record_nodes_and_run_eagerly():
     y = ops.sum(x, axis=-1)
     assert isinstance(y, KerasTensor) and y.shape == (None, None)
     assert torch.equal(ops.sum(torch.ones(2, 3, 4), axis=-1), torch.full((2, 3), 4.0))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_a_functional_model_exports_compiles_and_traces(forecast_data):
+    import warnings
+
+    model = two_input_forecaster(kerastorch)
+    x = [torch.as_tensor(v) for v in forecast_data]
+    with torch.no_grad():
+        expected = model(x)
+    with warnings.catch_warnings():  # nn.LSTM's own export noise (see kerastorch.export)
+        warnings.filterwarnings("ignore", message="The tensor attributes")
+        program = torch.export.export(model, (x,))
+    assert_close(program.module()(x), expected)
+    assert_close(torch.compile(model)(x), expected)
+    with torch.no_grad():
+        assert_close(torch.jit.trace(model, (x,))(x), expected)
+
+
+def test_layer_output_shape_of_a_layer_in_a_graph():
+    x = Input((None, 3))
+    lstm = layers.LSTM(4, return_sequences=True)
+    lstm(x)
+    assert lstm.output_shape == (None, None, 4)

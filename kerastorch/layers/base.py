@@ -731,6 +731,14 @@ class Layer(nn.Module):
         return self._first_node_attribute("input_tensors", "input")
 
     @property
+    def output_shape(self) -> Any:
+        """The shape of :attr:`output` (a list of shapes for several outputs)."""
+        output = self.output
+        if isinstance(output, list):
+            return [x.shape for x in output]
+        return output.shape
+
+    @property
     def output(self) -> Any:
         """The symbolic output of the layer's first call in a graph (Keras's ``layer.output``):
         ``Model(model.input, model.get_layer("lstm").output)`` makes a feature extractor."""

@@ -12,7 +12,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from kerastorch import activations, initializers, symbolic
-from kerastorch.dtypes import resolve_dtype
 from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
@@ -86,7 +85,7 @@ class InputLayer(Layer):
                 "Input: expected shape=(timesteps, features) (without the batch axis) or "
                 "batch_shape=(batch, timesteps, features), received neither."
             )
-        self.input_dtype = str(resolve_dtype(dtype, "Input")).removeprefix("torch.")
+        self.input_dtype = symbolic.dtype_name(dtype, "Input")
         self.optional = optional
         self.built = True
         self.build_input_shape = self.batch_shape

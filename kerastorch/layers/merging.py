@@ -204,7 +204,8 @@ class Merge(Layer):
         self, inputs: Sequence[torch.Tensor], mask: MaskList = None, training: bool | None = None
     ) -> torch.Tensor:
         tensors, masks = self._inputs_and_masks(inputs, mask)
-        self._check_shapes([tuple(t.shape) for t in tensors])
+        if not torch.jit.is_tracing():  # a trace records sizes as tensors: checked when built
+            self._check_shapes([tuple(t.shape) for t in tensors])
         ranks = [t.dim() for t in tensors]
         if len(set(ranks)) > 1:
             # Keras adds axes after the batch axis until the ranks agree; its masks, attached to
@@ -432,7 +433,8 @@ class Concatenate(Merge):
         self, inputs: Sequence[torch.Tensor], mask: MaskList = None, training: bool | None = None
     ) -> torch.Tensor:
         tensors, _ = self._inputs_and_masks(inputs, mask)
-        self._check_shapes([tuple(t.shape) for t in tensors])
+        if not torch.jit.is_tracing():  # a trace records sizes as tensors: checked when built
+            self._check_shapes([tuple(t.shape) for t in tensors])
         return torch.cat(tensors, dim=self.axis)
 
     def compute_mask(self, inputs: Any, mask: MaskList = None) -> torch.Tensor | None:
