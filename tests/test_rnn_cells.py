@@ -445,6 +445,9 @@ def keras_cells(keras):
             output = output + keras.ops.matmul(states[0], self.recurrent_kernel)
             return output, [output]
 
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
     class KerasScaledOutputCell(keras.layers.Layer):
         def __init__(self, units, **kwargs):
             super().__init__(**kwargs)
@@ -664,6 +667,69 @@ def test_keras_file_both_ways(keras, which, tmp_path):
     )
 
 
+def test_legacy_h5_and_weights_files_both_ways(keras, tmp_path):
+    x = data()
+    model = model_with([LSTMCell(4), GRUCell(2)])
+    expected = model.predict(torch.from_numpy(x), verbose=0)
+    model.save(tmp_path / "ours.h5")
+    assert_close(keras.models.load_model(tmp_path / "ours.h5").predict(x, verbose=0), expected)
+    keras_model = keras.Sequential(
+        [
+            keras.Input((None, 3)),
+            keras.layers.RNN([keras.layers.LSTMCell(4), keras.layers.GRUCell(2)]),
+            keras.layers.Dense(2),
+        ]
+    )
+    keras_model.set_weights(noisy(keras_model.get_weights(), seed=4))
+    expected = keras_model.predict(x, verbose=0)
+    keras_model.save(tmp_path / "theirs.h5")
+    assert_close(
+        kerastorch.models.load_model(tmp_path / "theirs.h5").predict(x, verbose=0), expected
+    )
+    keras_model.save_weights(tmp_path / "theirs.weights.h5")
+    model.load_weights(tmp_path / "theirs.weights.h5")
+    assert_close(model.predict(x, verbose=0), expected)
+
+
+def test_a_registered_user_cell_in_keras_files_both_ways(keras, tmp_path):
+    """The user's cell class, of the same name on both sides, is found by its registered name;
+    its weights live where Keras keeps a stacked cell's (cell/cells/minimal_rnn_cell)."""
+    keras_minimal = keras_cells(keras)[0]
+    keras_minimal.__name__ = "MinimalRNNCell"
+    custom = {"cells_test>MinimalRNNCell": keras_minimal, "MinimalRNNCell": keras_minimal}
+    x = data()
+    model = model_with([LSTMCell(2), MinimalRNNCell(3)], return_sequences=True)
+    model.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras", custom_objects=custom)
+    assert_close(theirs.predict(x, verbose=0), model.predict(torch.from_numpy(x), verbose=0))
+
+    keras_model = keras.Sequential(
+        [keras.Input((None, 3)), keras.layers.RNN(keras_minimal(4)), keras.layers.Dense(2)]
+    )
+    keras_model.set_weights(noisy(keras_model.get_weights(), seed=3))
+    keras_model.save(tmp_path / "theirs.keras")
+    loaded = kerastorch.models.load_model(tmp_path / "theirs.keras")
+    assert type(loaded.layers[0].cell) is MinimalRNNCell
+    assert_close(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0))
+
+
+def test_bidirectional_rnn_of_a_cell_in_files(keras, tmp_path):
+    model = Sequential([Input((None, 3)), Bidirectional(RNN(GRUCell(3), return_sequences=True))])
+    model.set_weights(noisy(model.get_weights()))
+    x = data()
+    expected = model.predict(torch.from_numpy(x), verbose=0)
+    model.save(tmp_path / "model.kt")
+    assert_close(
+        kerastorch.models.load_model(tmp_path / "model.kt").predict(x, verbose=0), expected
+    )
+    model.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    assert_close(theirs.predict(x, verbose=0), expected)
+    theirs.save(tmp_path / "theirs.keras")
+    back = kerastorch.models.load_model(tmp_path / "theirs.keras")
+    assert_close(back.predict(x, verbose=0), expected)
+
+
 def test_state_dict_keys_read_as_the_cells():
     model = Sequential(
         [
@@ -706,8 +772,8 @@ def test_compute_output_shape_nests_stacked_states():
 def test_bad_cells_and_inputs_are_clear_errors():
     with pytest.raises(
         TypeError,
-        match=r"RNN 'rnn': expected cell to be a recurrent cell .* "
-        r"received the layer LSTM\. .* use its cell \(LSTMCell\(32\)\)",
+        match=r"RNN 'rnn': expected cell to be a recurrent cell, received the layer LSTM, which "
+        r"runs a whole sequence itself\. Give RNN the layer's cell \(LSTMCell\(32\) for LSTM",
     ):
         RNN(LSTM(3))
     with pytest.raises(TypeError, match=r"expected cell to be a recurrent cell .* received str"):

@@ -62,8 +62,8 @@ from kerastorch.layers.rnn_cells import (
     LSTMMath,
     SimpleRNNMath,
     StackedRNNCells,
-    _check_cell,
     call_cell,
+    check_cell,
     flat_state_sizes,
     flatten_states,
     is_builtin_cell,
@@ -763,9 +763,15 @@ class RNN(RecurrentLayer):
             zero_output_for_mask=zero_output_for_mask,
             **kwargs,
         )
+        if isinstance(cell, RecurrentLayer):
+            raise TypeError(
+                f"{self.describe()}: expected cell to be a recurrent cell, received the layer "
+                f"{cell.cls_name}, which runs a whole sequence itself. Give RNN the layer's cell "
+                "(LSTMCell(32) for LSTM(32)), or use the layer directly."
+            )
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(list(cell))
-        _check_cell(self.describe(), cell)
+        check_cell(self.describe(), cell)
         self.cell = cell
 
     # -- the cell --------------------------------------------------------------------------------

@@ -85,10 +85,13 @@ __all__ = [
     "SimpleRNNMath",
     "StackedRNNCells",
     "call_cell",
+    "check_cell",
     "flat_state_sizes",
     "flatten_states",
+    "is_builtin_cell",
     "nest_states",
     "one_dropout_mask_per_sequence",
+    "output_size_of",
 ]
 
 
@@ -627,14 +630,13 @@ def one_dropout_mask_per_sequence(cell: Any) -> Iterator[None]:
             sub._sequence_masks = None
 
 
-def _check_cell(where: str, cell: Any, arg: str = "cell") -> None:
-    from_layer = getattr(cell, "return_sequences", None) is not None
-    if not isinstance(cell, nn.Module) or from_layer:
-        what = f"the layer {type(cell).__name__}" if from_layer else type(cell).__name__
+def check_cell(where: str, cell: Any, arg: str = "cell") -> None:
+    """Raise a clear error unless ``cell`` follows the cell protocol (NOTE [the cell
+    protocol]): a module with ``state_size`` (ints) and ``call`` or ``forward``."""
+    if not isinstance(cell, nn.Module):
         raise TypeError(
             f"{where}: expected {arg} to be a recurrent cell (e.g. LSTMCell(32), or a Layer with "
-            f"call(inputs, states) and a state_size attribute), received {what}. A layer such as "
-            "LSTM(32) runs a whole sequence itself: use its cell (LSTMCell(32)) inside RNN."
+            f"call(inputs, states) and a state_size attribute), received {type(cell).__name__}."
         )
     if not hasattr(cell, "state_size"):
         raise ValueError(
@@ -967,7 +969,7 @@ class StackedRNNCells(Layer):
                 f"received cells={cells!r}."
             )
         for i, cell in enumerate(cells):
-            _check_cell(self.describe(), cell, f"cells[{i}]")
+            check_cell(self.describe(), cell, f"cells[{i}]")
         self.cells = nn.ModuleList(cells)
 
     @property
@@ -1022,6 +1024,9 @@ class StackedRNNCells(Layer):
             out = out if isinstance(out, (list, tuple)) else [out]
             new_states.append(out[0] if len(out) == 1 and not is_list else list(out))
         return inputs, (new_states[0] if len(new_states) == 1 else new_states)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"  # the cells print themselves
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "cells": [nested_layer_entry(c) for c in self.cells]}
