@@ -22,6 +22,7 @@ import kerastorch
 from kerastorch import Input, Sequential
 from kerastorch import layers as kl
 from kerastorch.export import export_program
+from kerastorch.layers import rnn_cells
 from kerastorch.saving import serialization
 from tests.helpers import assert_close
 
@@ -105,6 +106,30 @@ _MERGE_SKIPS = {
     for check in ("kt_file", "keras_file", "export", "export_unknown_timesteps", "mask")
 }
 
+_CELL_IN_A_MODEL = (
+    "a cell computes one timestep from (inputs, states), so it cannot sit in a Sequential; it "
+    "runs inside RNN, whose case checks files and export, and tests/test_rnn_cells.py checks "
+    "the cells in Keras files"
+)
+_CELL_SKIPS = {
+    **{check: _CELL_IN_A_MODEL for check in ("kt_file", "keras_file", "export")},
+    "mask": "a cell computes one timestep and takes no mask: RNN takes it (the RNN case)",
+}
+
+
+def _cell_call(layer: kl.Layer, x: Any) -> torch.Tensor:
+    """A cell's output for one timestep from fixed non-zero states (so the recurrent kernel
+    counts), nested as the cell takes them."""
+    generator = torch.Generator().manual_seed(4)
+    sizes = rnn_cells.flat_state_sizes(layer)
+    states = [torch.randn(len(x), size, generator=generator) for size in sizes]
+    output, _ = layer(x, rnn_cells.nest_states(layer, states))
+    return output
+
+
+def _cell_case(make: Callable[[], kl.Layer]) -> Case:
+    return Case(make, shape=(2, 4), time_axis=None, call=_cell_call, skip=dict(_CELL_SKIPS))
+
 
 def _merge_case(make: Callable[[], kl.Layer], **kwargs: Any) -> Case:
     return Case(make, inputs=2, skip=dict(_MERGE_SKIPS), **kwargs)
@@ -160,6 +185,7 @@ CASES: dict[str, Case] = {
         },
     ),
     "GRU": Case(lambda: kl.GRU(3, return_sequences=True)),
+    "GRUCell": _cell_case(lambda: kl.GRUCell(3)),
     "GaussianDropout": Case(lambda: kl.GaussianDropout(0.3)),
     "GaussianNoise": Case(lambda: kl.GaussianNoise(0.3)),
     "GlobalAveragePooling1D": Case(lambda: kl.GlobalAveragePooling1D(), mask="consume"),
@@ -175,6 +201,7 @@ CASES: dict[str, Case] = {
         },
     ),
     "LSTM": Case(lambda: kl.LSTM(3), mask="consume"),
+    "LSTMCell": _cell_case(lambda: kl.LSTMCell(3)),
     "Lambda": Case(
         lambda: kl.Lambda(contract_double),
         mask="drop",  # documented: a Lambda without mask= drops the mask, warning
@@ -204,6 +231,8 @@ CASES: dict[str, Case] = {
     "PReLU": Case(lambda: kl.PReLU(alpha_initializer="random_uniform", shared_axes=[1])),
     "Permute": Case(lambda: kl.Permute((2, 1)), mask="drop"),
     "ReLU": Case(lambda: kl.ReLU(max_value=1.0)),
+    # A stack of two built-in cells: nested configs, per-cell weight groups, two fused kernels.
+    "RNN": Case(lambda: kl.RNN([kl.LSTMCell(3), kl.GRUCell(2)], return_sequences=True)),
     "RepeatVector": Case(lambda: kl.RepeatVector(3), shape=(2, 4), time_axis=None, mask="drop"),
     "Rescaling": Case(lambda: kl.Rescaling(0.5, offset=1.0)),
     "Reshape": Case(
@@ -215,8 +244,10 @@ CASES: dict[str, Case] = {
         lambda: kl.SimpleRNN(3, return_sequences=True),
         skip={"export_unknown_timesteps": _LOOP_EXPORT},
     ),
+    "SimpleRNNCell": _cell_case(lambda: kl.SimpleRNNCell(3)),
     "Softmax": Case(lambda: kl.Softmax()),
     "SpatialDropout1D": Case(lambda: kl.SpatialDropout1D(0.3)),
+    "StackedRNNCells": _cell_case(lambda: kl.StackedRNNCells([kl.LSTMCell(3), kl.GRUCell(2)])),
     "TimeDistributed": Case(lambda: kl.TimeDistributed(kl.Dense(3))),
     "UnitNormalization": Case(lambda: kl.UnitNormalization()),
     "UpSampling1D": Case(lambda: kl.UpSampling1D(2), mask="drop"),

@@ -41,7 +41,7 @@ from kerastorch.layers.pooling import (
     MaxPooling1D,
 )
 from kerastorch.layers.preprocessing import Normalization, Rescaling
-from kerastorch.layers.recurrent import GRU, LSTM, SimpleRNN
+from kerastorch.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from kerastorch.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -57,6 +57,7 @@ from kerastorch.layers.reshaping import (
     UpSampling1D,
     ZeroPadding1D,
 )
+from kerastorch.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from kerastorch.layers.time_distributed import TimeDistributed
 from kerastorch.layers.wrappers import Bidirectional
 from kerastorch.saving.object_registration import register_builtin_classes
@@ -65,6 +66,7 @@ __all__ = [
     "ELU",
     "GRU",
     "LSTM",
+    "RNN",
     "Activation",
     "ActivityRegularization",
     "Add",
@@ -84,6 +86,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GaussianDropout",
     "GaussianNoise",
     "GlobalAveragePooling1D",
@@ -93,6 +96,7 @@ __all__ = [
     "Identity",
     "Input",
     "InputLayer",
+    "LSTMCell",
     "Lambda",
     "Layer",
     "LayerNormalization",
@@ -112,8 +116,10 @@ __all__ = [
     "Rescaling",
     "Reshape",
     "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
+    "StackedRNNCells",
     "Subtract",
     "TimeDistributed",
     "UnitNormalization",

@@ -1,14 +1,9 @@
-"""Recurrent layers: LSTM, GRU, SimpleRNN.
+"""Recurrent layers: LSTM, GRU, SimpleRNN, and RNN for any cell.
 
-NOTE [recurrent execution paths]
-    A recurrent layer with its default activations and no ``recurrent_dropout`` runs on torch's
-    fused kernel (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``), with Keras's input dropout applied as one
-    mask per sequence (the mask Keras draws once per call and reuses at every step). Any other
-    configuration runs a step-by-step loop over the same weights: slower, never a different
-    result. The step path serves: other activations (``nn.GRU`` only knows tanh / sigmoid,
-    ``nn.RNN`` only tanh / relu), ``recurrent_dropout > 0``, and GRU's ``reset_after=False``
-    (Keras 2's GRU, which applies the reset gate before the recurrent matmul: ``nn.GRU`` cannot
-    express it).
+The sequence machinery (masks, initial and stateful states, ``go_backwards``, the output flags)
+is :class:`RecurrentLayer`'s; the cells' math (one step, the fused kernels, the weights in Keras's
+layout) is in ``rnn_cells.py`` (NOTE [cells and layers share their math], NOTE [recurrent
+execution paths]).
 
 NOTE [masked execution]
     Keras's rule for a masked step: the state is carried over unchanged and the output repeats the
@@ -30,20 +25,9 @@ NOTE [masked execution]
        last valid output over masked steps, as Keras does (zeros there with
        ``zero_output_for_mask=True``, which ``Bidirectional`` sets, as Keras's does).
 
-    A sequence with no valid step keeps its initial state and outputs zeros, as in Keras.
-
-NOTE [one bias per gate]
-    Keras's LSTM and SimpleRNN have one bias per gate; torch's modules add two (``bias_ih`` +
-    ``bias_hh``). Training both would double the bias's learning rate and change the parameter
-    count, so ``bias_hh_l0`` is replaced by a zero buffer: it stays in ``state_dict`` (a plain
-    torch module loads it) but is not a parameter, so optimizers never see it and parameter counts
-    equal Keras's. GRU with ``reset_after=True`` (Keras 3's default) really has two biases in
-    Keras too (its bias is ``(2, 3 * units)``: input bias and recurrent bias), so both torch
-    biases are parameters there; ``reset_after=False`` has one bias and gets the zero buffer.
-
-NOTE [GRU gate order]
-    Keras orders GRU gates z (update), r (reset), h (candidate); torch orders them r, z, n. The
-    torch module holds torch's order; ``get_weights`` / ``set_weights`` swap the first two blocks.
+    A sequence with no valid step keeps its initial state and outputs zeros, as in Keras. ``RNN``
+    with a user's cell runs the same steps, its Python loop over timesteps standing for the kernel
+    in step 3 (a step past a sequence's end leaves its states unchanged).
 
 NOTE [stateful layers]
     With ``stateful=True`` the states after each batch become the initial states of the next
@@ -59,137 +43,127 @@ NOTE [stateful layers]
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from kerastorch import activations, initializers
 from kerastorch.layers.arguments import (
     ActivationArg,
     InitializerArg,
-    activation_config,
     check_last_dim,
-    check_positive_int,
-    check_rate,
-    initializer_config,
 )
 from kerastorch.layers.base import Layer, Shape
-from kerastorch.mixed_precision import recurrent_kernel_in_float32
+from kerastorch.layers.rnn_cells import (
+    CellMath,
+    GRUMath,
+    LSTMMath,
+    SimpleRNNMath,
+    StackedRNNCells,
+    call_cell,
+    check_cell,
+    flat_state_sizes,
+    flatten_states,
+    is_builtin_cell,
+    nest_states,
+    one_dropout_mask_per_sequence,
+    output_size_of,
+)
+from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
+from kerastorch.utils.naming import snake_case
 
-__all__ = ["GRU", "LSTM", "RecurrentLayer", "SimpleRNN"]
+__all__ = ["GRU", "LSTM", "RNN", "CellMathLayer", "RecurrentLayer", "SimpleRNN"]
 
 
-def _activation_name(identifier: ActivationArg) -> str | None:
-    """The canonical name of an activation argument: ``"TANH"`` -> ``"tanh"``."""
-    return activations.serialize(activations.get(identifier))
-
-
-def _swap_first_blocks(tensor: torch.Tensor, dim: int = 0) -> torch.Tensor:
-    """Swap the first two of three gate blocks: Keras's z, r, h <-> torch's r, z, n."""
-    first, second, third = tensor.chunk(3, dim=dim)
-    return torch.cat([second, first, third], dim=dim)
-
-
-def _replace_by_zero_buffer(module: nn.RNNBase, name: str) -> None:
-    """NOTE [one bias per gate]: turn the parameter ``name`` into a constant zero buffer."""
-    size = getattr(module, name).shape
-    delattr(module, name)
-    module.register_buffer(name, torch.zeros(size))
-    module._init_flat_weights()
+def _flatten_given_states(value: Any) -> list[Any]:
+    """A user's ``initial_state`` (one tensor, a list, or nested lists for stacked cells) as a
+    flat list; tensors and arrays are leaves."""
+    if torch.is_tensor(value) or isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _flatten_given_states(item)]
+    return [value]
 
 
 class RecurrentLayer(Layer):
-    """What every Keras recurrent layer shares: the output flags, dropout, ``go_backwards``,
-    masks, initial and stateful states.
+    """What every Keras recurrent layer shares: the output flags, ``go_backwards``, masks,
+    initial and stateful states (NOTE [masked execution], NOTE [stateful layers]).
 
-    Subclasses set ``module_attr`` (the attribute holding the torch module, e.g. ``"lstm"``) and
-    ``state_names``, and define ``build_cell(features)`` (create the module and its initial
-    weights), ``step(projected_t, states, recurrent_mask)`` (one timestep of the step-by-step
-    path, returning the new states, ``h`` first), ``keras_weights`` and ``load_keras_weights``.
-
-    ``run(inputs, initial_state, training, lengths)`` returns ``(outputs, states)``: ``outputs``
-    is ``(batch, timesteps, units)`` in processing order, exact up to each sequence's length, and
-    ``states`` the states after each sequence's last valid step (``lengths=None``: every step is
-    valid). See NOTE [masked execution].
+    Subclasses say what runs the sequence: ``state_sizes`` (the sizes of the states, flat),
+    ``state_names`` (one per state: the stateful buffers are ``state_<name>``),
+    ``output_size``, ``build_cells(input_shape)`` and ``run(inputs, initial_state, training,
+    lengths)``, which returns ``(outputs, states)``: ``outputs`` is ``(batch, timesteps,
+    output_size)`` in processing order, exact up to each sequence's length, and ``states`` the
+    states after each sequence's last valid step (``lengths=None``: every step is valid; states
+    may be incomplete when :attr:`keeps_all_states` is false). ``initial_state`` is a flat list of
+    tensors, or None for the layer's own initial states.
     """
 
-    keras_weight_roles = ("kernel", "recurrent_kernel", "bias")
-
     supports_masking = True
-    module_attr = "rnn"
-    state_names: tuple[str, ...] = ("h",)
 
     def __init__(
         self,
-        units: int,
         *,
-        activation: ActivationArg = "tanh",
-        use_bias: bool = True,
-        kernel_initializer: InitializerArg = "glorot_uniform",
-        recurrent_initializer: InitializerArg = "orthogonal",
-        bias_initializer: InitializerArg = "zeros",
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
         stateful: bool = False,
         unroll: bool = False,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
         zero_output_for_mask: bool = False,
-        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.units = check_positive_int(self.describe(), "units", units)
-        # Activation arguments as given, in get_config order (LSTM and GRU add
-        # "recurrent_activation").
-        self.activation_args: dict[str, ActivationArg] = {"activation": activation}
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.initializer_args = {
-            "kernel_initializer": kernel_initializer,
-            "recurrent_initializer": recurrent_initializer,
-            "bias_initializer": bias_initializer,
-        }
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)  # accepted for Keras compatibility; the fused kernel is used
-        self.dropout = check_rate(self.describe(), "dropout", dropout)
-        self.recurrent_dropout = check_rate(self.describe(), "recurrent_dropout", recurrent_dropout)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.seed = seed  # accepted for Keras compatibility (use kerastorch.utils.set_random_seed)
-        self.fused = False
-
-    def set_recurrent_activation(self, recurrent_activation: ActivationArg) -> None:
-        """Store the gates' activation (LSTM, GRU) with the other activation arguments."""
-        self.activation_args["recurrent_activation"] = recurrent_activation
-        self.recurrent_activation = activations.get(recurrent_activation)
-
-    def initializer(self, name: str) -> Any:
-        """The initializer of ``kernel``, ``recurrent`` or ``bias``, resolved."""
-        return initializers.get(self.initializer_args[f"{name}_initializer"])
 
     def _config_defaults(self) -> dict[str, Any]:
-        # zero_output_for_mask reaches RecurrentLayer through **kwargs: its default is here.
+        # zero_output_for_mask reaches LSTM, GRU and SimpleRNN through **kwargs: its default is
+        # here.
         return {"zero_output_for_mask": False, **super()._config_defaults()}
+
+    # -- what runs the sequence ------------------------------------------------------------------
+
+    state_names: tuple[str, ...]
+
+    @property
+    def state_sizes(self) -> list[int]:
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        raise NotImplementedError
+
+    def build_cells(self, input_shape: Shape) -> None:
+        raise NotImplementedError
+
+    def run(
+        self,
+        inputs: torch.Tensor,
+        initial_state: list[torch.Tensor] | None,
+        training: bool,
+        lengths: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    def initial_states(
+        self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> list[torch.Tensor]:
+        """The states a sequence starts from when none are given (zeros), flat."""
+        return [torch.zeros(batch, size, device=device, dtype=dtype) for size in self.state_sizes]
+
+    def nest(self, flat: list[Any]) -> list[Any]:
+        """The flat states (or their shapes) in the structure ``return_state`` returns them."""
+        return list(flat)
 
     @property
     def num_states(self) -> int:
-        return len(self.state_names)
-
-    @property
-    def module(self) -> nn.RNNBase:
-        """The torch module holding the weights (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``)."""
-        return getattr(self, self.module_attr)
-
-    @property
-    def input_dim(self) -> int:
-        return self.module.input_size
+        return len(self.state_sizes)
 
     @property
     def keeps_all_states(self) -> bool:
@@ -213,14 +187,10 @@ class RecurrentLayer(Layer):
                 f"Input(batch_shape=(batch_size, {dims})), or give the first layer "
                 f"batch_input_shape=(batch_size, {dims})."
             )
-        self.build_cell(int(input_shape[-1]))
+        self.build_cells(input_shape)
         if self.stateful:
-            for name in self.state_names:
-                zeros = torch.zeros(batch, self.units)
-                self.register_buffer(f"state_{name}", zeros, persistent=False)
-
-    def build_cell(self, features: int) -> None:
-        raise NotImplementedError
+            for name, state in zip(self.state_names, self.initial_states(batch), strict=True):
+                self.register_buffer(f"state_{name}", state, persistent=False)
 
     def check_rank(self, ndim: int, shape: Any) -> None:
         if ndim != 3:
@@ -235,11 +205,12 @@ class RecurrentLayer(Layer):
                 f"received an input of rank {ndim} with shape {tuple(shape)}.{hint}"
             )
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape | list[Shape]:
+    def compute_output_shape(self, input_shape: Shape) -> Shape | list[Any]:
         batch, timesteps = input_shape[0], input_shape[1]
-        output = (batch, timesteps, self.units) if self.return_sequences else (batch, self.units)
+        size = self.output_size
+        output = (batch, timesteps, size) if self.return_sequences else (batch, size)
         if self.return_state:
-            return [output] + [(batch, self.units)] * self.num_states
+            return [output, *self.nest([(batch, s) for s in self.state_sizes])]
         return output
 
     # -- stateful layers -------------------------------------------------------------------------
@@ -296,27 +267,26 @@ class RecurrentLayer(Layer):
 
     # -- computing -------------------------------------------------------------------------------
 
-    def input_dropout_mask(self, inputs: torch.Tensor, training: bool) -> torch.Tensor | None:
-        """Keras's input dropout: one mask per sequence, reused at every timestep."""
-        if not training or self.dropout == 0.0:
-            return None
-        keep = 1.0 - self.dropout
-        shape = (inputs.shape[0], 1, inputs.shape[2])
-        return torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(keep) / keep
-
     def check_initial_state(
         self, inputs: torch.Tensor, initial_state: Any, what: str = "initial_state"
     ) -> list[torch.Tensor]:
-        """``initial_state`` as a list of ``(batch, units)`` tensors on the inputs' device."""
-        states = [initial_state] if torch.is_tensor(initial_state) else list(initial_state)
-        states = [torch.as_tensor(s, device=inputs.device, dtype=inputs.dtype) for s in states]
-        expected = (inputs.shape[0], self.units)
-        if len(states) != self.num_states or any(tuple(s.shape) != expected for s in states):
+        """``initial_state`` as a flat list of ``(batch, size)`` tensors on the inputs' device
+        (nested lists, as a stack of cells has them, are flattened)."""
+        states = [
+            torch.as_tensor(s, device=inputs.device, dtype=inputs.dtype)
+            for s in _flatten_given_states(initial_state)
+        ]
+        expected = [(inputs.shape[0], size) for size in self.state_sizes]
+        if [tuple(s.shape) for s in states] != expected:
             names = ", ".join(self.state_names)
+            shapes = (
+                f"of shape (batch, units) = {expected[0]}"
+                if len(set(expected)) == 1
+                else f"of shapes (batch, size) {expected}"
+            )
             raise ValueError(
                 f"{self.describe()} expects {what} to be {self.num_states} tensor(s) [{names}] "
-                f"of shape (batch, units) = {expected}, received "
-                f"{[tuple(s.shape) for s in states]}."
+                f"{shapes}, received {[tuple(s.shape) for s in states]}."
             )
         return states
 
@@ -328,7 +298,7 @@ class RecurrentLayer(Layer):
         initial_state: Sequence[torch.Tensor] | torch.Tensor | None = None,
     ):
         self.check_rank(inputs.dim(), inputs.shape)
-        check_last_dim(self, inputs, self.input_dim, "features per timestep")
+        check_last_dim(self, inputs, self.build_input_shape[-1], "features per timestep")
         training = self.is_training(training)
         if initial_state is not None:
             initial_state = self.check_initial_state(inputs, initial_state)
@@ -348,7 +318,7 @@ class RecurrentLayer(Layer):
         if self.stateful:
             self.store_states(states)
         if self.return_state:
-            return [output, *states]
+            return [output, *self.nest(states)]
         return output
 
     def run_masked(self, inputs, mask, initial_state, training):
@@ -365,13 +335,20 @@ class RecurrentLayer(Layer):
             order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
             inputs = inputs.gather(1, order[..., None].expand(-1, -1, inputs.shape[-1]))
         inputs = inputs[:, : max(longest, 1)]
-        outputs, states = self.run(inputs, initial_state, training, lengths=lengths.clamp(min=1))
-        last_output = states[0]
+        valid_lengths = lengths.clamp(min=1)
+        outputs, states = self.run(inputs, initial_state, training, lengths=valid_lengths)
+        size = outputs.shape[-1]
+        last_index = (valid_lengths - 1)[:, None, None].expand(-1, 1, size)
+        last_output = outputs.gather(1, last_index)[:, 0]
         if any_empty:
             empty = (lengths == 0)[:, None]
-            initial = self.initial_states(inputs, initial_state)
-            # strict=False: without all states the dense path returns only h (step 3).
-            states = [torch.where(empty, s0, s) for s0, s in zip(initial, states, strict=False)]
+            if self.keeps_all_states:
+                if initial_state is None:
+                    initial_state = self.initial_states(
+                        inputs.shape[0], inputs.device, inputs.dtype
+                    )
+                pairs = zip(initial_state, states, strict=True)
+                states = [torch.where(empty, s0, s) for s0, s in pairs]
             last_output = torch.where(empty, 0.0, last_output)
         if not self.return_sequences:
             if self.zero_output_for_mask:  # Keras zeroes it when the last step is masked
@@ -380,7 +357,7 @@ class RecurrentLayer(Layer):
         # Position t shows the output of the last valid step at or before t; before the first
         # valid step Keras shows zeros (its "previous output" starts at zero, whatever the state).
         source = mask.long().cumsum(dim=1) - 1
-        gathered = outputs.gather(1, source.clamp(min=0)[..., None].expand(-1, -1, self.units))
+        gathered = outputs.gather(1, source.clamp(min=0)[..., None].expand(-1, -1, size))
         hidden = ~mask if self.zero_output_for_mask else source < 0
         return torch.where(hidden[..., None], 0.0, gathered), states
 
@@ -394,107 +371,83 @@ class RecurrentLayer(Layer):
             )
         return mask if mask.dtype == torch.bool else mask != 0
 
-    def initial_states(self, inputs: torch.Tensor, initial_state) -> list[torch.Tensor]:
-        if initial_state is not None:
-            return list(initial_state)
-        zeros = inputs.new_zeros(inputs.shape[0], self.units)
-        return [zeros] * self.num_states
-
-    def run(self, inputs: torch.Tensor, initial_state, training: bool, lengths=None):
-        """NOTE [recurrent execution paths] and NOTE [masked execution], step 3."""
-        dropout_mask = self.input_dropout_mask(inputs, training)
-        if dropout_mask is not None:
-            inputs = inputs * dropout_mask
-        if not self.fused:
-            return self.run_steps(inputs, initial_state, training, lengths)
-        if recurrent_kernel_in_float32(inputs):  # NOTE [bfloat16 recurrent kernels]
-            with torch.autocast("cpu", enabled=False):
-                states = None if initial_state is None else [s.float() for s in initial_state]
-                return self.run_fused(inputs.float(), states, lengths)
-        return self.run_fused(inputs, initial_state, lengths)
-
-    def run_fused(self, inputs: torch.Tensor, initial_state, lengths=None):
-        """The fused torch kernel (NOTE [recurrent execution paths])."""
-        module = self.module
-        hx = None
-        if initial_state is not None:
-            torch_states = tuple(s.unsqueeze(0).contiguous() for s in initial_state)
-            hx = torch_states if self.num_states > 1 else torch_states[0]
-        if lengths is None:
-            outputs, final = module(inputs, hx)
-            return outputs, self._from_torch_states(final)
-        if self.num_states > 1 and self.keeps_all_states:  # LSTM's c at each sequence's end
-            packed = pack_padded_sequence(
-                inputs, lengths.cpu(), batch_first=True, enforce_sorted=False
-            )
-            packed_outputs, final = module(packed, hx)
-            outputs, _ = pad_packed_sequence(
-                packed_outputs, batch_first=True, total_length=inputs.shape[1]
-            )
-            return outputs, self._from_torch_states(final)
-        outputs, _ = module(inputs, hx)
-        last = outputs.gather(1, (lengths - 1)[:, None, None].expand(-1, 1, self.units))[:, 0]
-        return outputs, [last]
-
-    @staticmethod
-    def _from_torch_states(final: torch.Tensor | tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
-        if torch.is_tensor(final):
-            return [final[0]]
-        return [s[0] for s in final]
-
-    def run_steps(self, inputs: torch.Tensor, initial_state, training: bool, lengths=None):
-        """The step-by-step path (NOTE [recurrent execution paths]); with ``lengths``, a step past
-        a sequence's end leaves its states unchanged."""
-        module = self.module
-        # One matmul for the input projection of every timestep; only the recurrent part stays
-        # in the loop.
-        projected = inputs @ module.weight_ih_l0.T
-        if self.use_bias:
-            projected = projected + module.bias_ih_l0
-        states = self.initial_states(inputs, initial_state)
-        recurrent_mask = None
-        if training and self.recurrent_dropout > 0.0:
-            keep = 1.0 - self.recurrent_dropout
-            recurrent_mask = torch.empty_like(states[0]).bernoulli_(keep) / keep
-        outputs = []
-        for t in range(inputs.shape[1]):
-            new_states = self.step(projected[:, t], states, recurrent_mask)
-            if lengths is not None:
-                valid = (t < lengths)[:, None]
-                pairs = zip(new_states, states, strict=True)
-                new_states = [torch.where(valid, new, old) for new, old in pairs]
-            states = new_states
-            outputs.append(states[0])
-        return torch.stack(outputs, dim=1), states
-
-    def step(
-        self,
-        projected: torch.Tensor,
-        states: list[torch.Tensor],
-        recurrent_mask: torch.Tensor | None,
-    ) -> list[torch.Tensor]:
-        raise NotImplementedError
-
     def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
         return mask if self.return_sequences else None
 
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "units": self.units,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-            **{k: activation_config(v) for k, v in self.activation_args.items()},
-            "use_bias": self.use_bias,
-            **{k: initializer_config(v) for k, v in self.initializer_args.items()},
         }
+
+
+class CellMathLayer(CellMath, RecurrentLayer):
+    """A recurrent layer that is its own cell: ``LSTM``, ``GRU``, ``SimpleRNN``. The layer holds
+    the cell's options and torch module and runs the cell's math over the sequence (NOTE [cells
+    and layers share their math]); ``RNN`` with the matching cell runs the same code."""
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        activation: ActivationArg = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: InitializerArg = "glorot_uniform",
+        recurrent_initializer: InitializerArg = "orthogonal",
+        bias_initializer: InitializerArg = "zeros",
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
+        )
+        self.init_cell(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            dropout,
+            recurrent_dropout,
+            seed,
+        )
+
+    @property
+    def state_sizes(self) -> list[int]:
+        return [self.units] * len(self.state_names)
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def build_cells(self, input_shape: Shape) -> None:
+        self.build_cell(int(input_shape[-1]))
+
+    def run(self, inputs, initial_state, training, lengths=None):
+        return self.run_sequence(inputs, initial_state, training, lengths, self.keeps_all_states)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self.cell_config()}
 
 
 # The arguments every recurrent layer shares, documented once: each subclass's docstring has a
@@ -517,7 +470,7 @@ _SEQUENCE_ARGS = """\
 """
 
 
-def _document_sequence_args(cls: type[RecurrentLayer]) -> type[RecurrentLayer]:
+def _document_sequence_args(cls: type[CellMathLayer]) -> type[CellMathLayer]:
     """Write :data:`_SEQUENCE_ARGS` into ``cls``'s docstring, at its ``{sequence_args}`` line."""
     if cls.__doc__:  # None under python -OO
         states = ", ".join(["output", *cls.state_names])
@@ -528,7 +481,7 @@ def _document_sequence_args(cls: type[RecurrentLayer]) -> type[RecurrentLayer]:
 
 
 @_document_sequence_args
-class LSTM(RecurrentLayer):
+class LSTM(LSTMMath, CellMathLayer):
     """Long Short-Term Memory layer, with Keras's arguments, defaults and weight layout.
 
     Input is ``(batch, timesteps, features)``, as in Keras (what torch calls ``batch_first``); the
@@ -554,9 +507,6 @@ class LSTM(RecurrentLayer):
         >>> bool((output == h).all())
         True
     """
-
-    module_attr = "lstm"
-    state_names = ("h", "c")
 
     def __init__(
         self,
@@ -595,59 +545,14 @@ class LSTM(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        self.set_recurrent_activation(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
-        self.fused = (
-            _activation_name(activation) == "tanh"
-            and _activation_name(recurrent_activation) == "sigmoid"
-            and self.recurrent_dropout == 0.0
-        )
-
-    def build_cell(self, features: int) -> None:
-        units = self.units
-        self.lstm = nn.LSTM(features, units, batch_first=True, bias=self.use_bias)
-        if self.use_bias:
-            _replace_by_zero_buffer(self.lstm, "bias_hh_l0")
-        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
-        weights = [kernel((features, 4 * units)), recurrent((units, 4 * units))]
-        if self.use_bias:
-            bias = self.initializer("bias")
-            if self.unit_forget_bias:
-                weights.append(torch.cat([bias((units,)), torch.ones(units), bias((2 * units,))]))
-            else:
-                weights.append(bias((4 * units,)))
-        with torch.no_grad():
-            self.load_keras_weights(weights)
-
-    def step(self, projected, states, recurrent_mask):
-        h, c = states
-        h_in = h if recurrent_mask is None else h * recurrent_mask
-        z = projected + h_in @ self.lstm.weight_hh_l0.T
-        i, f, g, o = z.chunk(4, dim=1)
-        i, f, o = (
-            self.recurrent_activation(i),
-            self.recurrent_activation(f),
-            self.recurrent_activation(o),
-        )
-        c_new = f * c + i * self.activation(g)
-        return [o * self.activation(c_new), c_new]
-
-    def keras_weights(self) -> list[torch.Tensor]:
-        weights = [self.lstm.weight_ih_l0.T, self.lstm.weight_hh_l0.T]
-        return weights + ([self.lstm.bias_ih_l0] if self.use_bias else [])
-
-    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
-        self.lstm.weight_ih_l0.copy_(weights[0].T)
-        self.lstm.weight_hh_l0.copy_(weights[1].T)
-        if self.use_bias:
-            self.lstm.bias_ih_l0.copy_(weights[2])
+        self.init_lstm(recurrent_activation, unit_forget_bias)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
 @_document_sequence_args
-class GRU(RecurrentLayer):
+class GRU(GRUMath, CellMathLayer):
     """Gated Recurrent Unit, with Keras 3's arguments, defaults and weight layout.
 
     Input is ``(batch, timesteps, features)``. With the defaults (``reset_after=True``, tanh,
@@ -678,8 +583,6 @@ class GRU(RecurrentLayer):
         >>> bool((output == h).all())
         True
     """
-
-    module_attr = "gru"
 
     def __init__(
         self,
@@ -718,79 +621,14 @@ class GRU(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        self.set_recurrent_activation(recurrent_activation)
-        self.reset_after = bool(reset_after)
-        self.fused = (
-            _activation_name(activation) == "tanh"
-            and _activation_name(recurrent_activation) == "sigmoid"
-            and self.recurrent_dropout == 0.0
-            and self.reset_after
-        )
-
-    def build_cell(self, features: int) -> None:
-        units = self.units
-        self.gru = nn.GRU(features, units, batch_first=True, bias=self.use_bias)
-        if self.use_bias and not self.reset_after:
-            _replace_by_zero_buffer(self.gru, "bias_hh_l0")
-        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
-        weights = [kernel((features, 3 * units)), recurrent((units, 3 * units))]
-        if self.use_bias:
-            bias = self.initializer("bias")
-            weights.append(bias((2, 3 * units) if self.reset_after else (3 * units,)))
-        with torch.no_grad():
-            self.load_keras_weights(weights)
-
-    def step(self, projected, states, recurrent_mask):
-        (h,) = states
-        h_in = h if recurrent_mask is None else h * recurrent_mask
-        weight_hh, units = self.gru.weight_hh_l0, self.units
-        x_r, x_z, x_n = projected.chunk(3, dim=1)  # torch's gate order (NOTE [GRU gate order])
-        if self.reset_after:
-            recurrent = h_in @ weight_hh.T
-            if self.use_bias:
-                recurrent = recurrent + self.gru.bias_hh_l0
-            h_r, h_z, h_n = recurrent.chunk(3, dim=1)
-            r = self.recurrent_activation(x_r + h_r)
-            z = self.recurrent_activation(x_z + h_z)
-            n = self.activation(x_n + r * h_n)
-        else:
-            h_r, h_z = (h_in @ weight_hh[: 2 * units].T).chunk(2, dim=1)
-            r = self.recurrent_activation(x_r + h_r)
-            z = self.recurrent_activation(x_z + h_z)
-            n = self.activation(x_n + (r * h_in) @ weight_hh[2 * units :].T)
-        return [z * h + (1.0 - z) * n]
-
-    def keras_weights(self) -> list[torch.Tensor]:
-        gru = self.gru
-        weights = [
-            _swap_first_blocks(gru.weight_ih_l0).T,
-            _swap_first_blocks(gru.weight_hh_l0).T,
-        ]
-        if self.use_bias:
-            input_bias = _swap_first_blocks(gru.bias_ih_l0)
-            if self.reset_after:
-                weights.append(torch.stack([input_bias, _swap_first_blocks(gru.bias_hh_l0)]))
-            else:
-                weights.append(input_bias)
-        return weights
-
-    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
-        gru = self.gru
-        gru.weight_ih_l0.copy_(_swap_first_blocks(weights[0].T))
-        gru.weight_hh_l0.copy_(_swap_first_blocks(weights[1].T))
-        if self.use_bias:
-            if self.reset_after:
-                gru.bias_ih_l0.copy_(_swap_first_blocks(weights[2][0]))
-                gru.bias_hh_l0.copy_(_swap_first_blocks(weights[2][1]))
-            else:
-                gru.bias_ih_l0.copy_(_swap_first_blocks(weights[2]))
+        self.init_gru(recurrent_activation, reset_after)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "reset_after": self.reset_after}
 
 
 @_document_sequence_args
-class SimpleRNN(RecurrentLayer):
+class SimpleRNN(SimpleRNNMath, CellMathLayer):
     """Fully-connected RNN whose output is fed back: ``h_t = activation(x_t W + h_{t-1} U + b)``.
 
     Keras's arguments, defaults and weight layout (``kernel (features, units)``,
@@ -812,8 +650,6 @@ class SimpleRNN(RecurrentLayer):
         >>> rnn(torch.randn(2, 6, 3)).shape
         torch.Size([2, 4])
     """
-
-    module_attr = "rnn"
 
     def __init__(
         self,
@@ -850,35 +686,234 @@ class SimpleRNN(RecurrentLayer):
             seed=seed,
             **kwargs,
         )
-        name = _activation_name(activation)
-        self.nonlinearity = name if name in ("tanh", "relu") else "tanh"
-        self.fused = name in ("tanh", "relu") and self.recurrent_dropout == 0.0
+        self.init_simple_rnn()
 
-    def build_cell(self, features: int) -> None:
-        units = self.units
-        self.rnn = nn.RNN(
-            features, units, nonlinearity=self.nonlinearity, batch_first=True, bias=self.use_bias
+
+class RNN(RecurrentLayer):
+    """Runs a cell over a sequence (Keras's ``RNN``): a built-in cell, a list of cells (stacked
+    with :class:`~kerastorch.layers.StackedRNNCells`), or your own.
+
+    ``RNN(LSTMCell(u))`` computes exactly what ``LSTM(u)`` computes, with the same code, on the
+    fused kernel when the cell's options allow it (NOTE [cells and layers share their math]); so
+    do ``RNN(GRUCell(u))`` and ``RNN(SimpleRNNCell(u))``, and a stack of built-in cells runs cell
+    after cell, each on its kernel. A cell of your own is a ``Layer`` with ``state_size`` and
+    ``call(inputs, states)`` returning ``(output, new_states)`` (NOTE [the cell protocol]); it runs
+    step by step, a Python loop over timesteps. Masks follow Keras's rule (a masked step keeps
+    the states and repeats the previous output, NOTE [masked execution]) for every cell.
+
+    Weights (``get_weights``) are the cell's, in Keras's order; ``state_dict`` keys read
+    ``cell.lstm.weight_ih_l0`` (``cell.cells.0...`` for a stack, ``cell.kernel`` for a cell
+    whose ``build`` calls ``add_weight(name="kernel")``).
+
+    Args:
+        cell: A cell, or a list of cells (first to last).
+        return_sequences: Return the output of every timestep ``(batch, timesteps, size)``
+            instead of the last one.
+        return_state: Also return the final states: ``[output, *states]``, the states nested per
+            cell for a stack, as in Keras.
+        go_backwards: Process the sequence from its end (outputs in that reversed order).
+        stateful: Carry the final states of each batch into the next (NOTE [stateful layers]).
+        unroll: Accepted for Keras compatibility.
+        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
+
+    Input shape: ``(batch, timesteps, features)``. Call arguments: ``mask``, ``training``,
+    ``initial_state`` (a list of tensors, flat or nested per cell).
+
+    Example:
+        >>> from kerastorch.layers import Layer, LSTMCell
+        >>> RNN(LSTMCell(8), return_sequences=True)(torch.randn(4, 10, 3)).shape
+        torch.Size([4, 10, 8])
+        >>> class MinimalRNNCell(Layer):  # Keras's guide "Custom RNN cells"
+        ...     def __init__(self, units, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = units
+        ...         self.state_size = units
+        ...     def build(self, input_shape):
+        ...         self.kernel = self.add_weight(
+        ...             shape=(input_shape[-1], self.units), initializer="uniform", name="kernel"
+        ...         )
+        ...         self.recurrent_kernel = self.add_weight(
+        ...             shape=(self.units, self.units), initializer="uniform",
+        ...             name="recurrent_kernel",
+        ...         )
+        ...     def call(self, inputs, states):
+        ...         output = inputs @ self.kernel + states[0] @ self.recurrent_kernel
+        ...         return output, [output]
+        >>> RNN(MinimalRNNCell(32))(torch.randn(4, 10, 5)).shape
+        torch.Size([4, 32])
+    """
+
+    def __init__(
+        self,
+        cell: nn.Module | Sequence[nn.Module],
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
         )
-        if self.use_bias:
-            _replace_by_zero_buffer(self.rnn, "bias_hh_l0")
-        kernel, recurrent = self.initializer("kernel"), self.initializer("recurrent")
-        weights = [kernel((features, units)), recurrent((units, units))]
-        if self.use_bias:
-            weights.append(self.initializer("bias")((units,)))
-        with torch.no_grad():
-            self.load_keras_weights(weights)
+        if isinstance(cell, RecurrentLayer):
+            raise TypeError(
+                f"{self.describe()}: expected cell to be a recurrent cell, received the layer "
+                f"{cell.cls_name}, which runs a whole sequence itself. Give RNN the layer's cell "
+                "(LSTMCell(32) for LSTM(32)), or use the layer directly."
+            )
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(list(cell))
+        check_cell(self.describe(), cell)
+        self.cell = cell
 
-    def step(self, projected, states, recurrent_mask):
-        (h,) = states
-        h_in = h if recurrent_mask is None else h * recurrent_mask
-        return [self.activation(projected + h_in @ self.rnn.weight_hh_l0.T)]
+    # -- the cell --------------------------------------------------------------------------------
 
-    def keras_weights(self) -> list[torch.Tensor]:
-        weights = [self.rnn.weight_ih_l0.T, self.rnn.weight_hh_l0.T]
-        return weights + ([self.rnn.bias_ih_l0] if self.use_bias else [])
+    @property
+    def state_sizes(self) -> list[int]:
+        return flat_state_sizes(self.cell, self.describe())
 
-    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
-        self.rnn.weight_ih_l0.copy_(weights[0].T)
-        self.rnn.weight_hh_l0.copy_(weights[1].T)
-        if self.use_bias:
-            self.rnn.bias_ih_l0.copy_(weights[2])
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(str(i) for i in range(len(self.state_sizes)))
+
+    @property
+    def output_size(self) -> int:
+        return output_size_of(self.cell)
+
+    @property
+    def builtin_cells(self) -> list[CellMath] | None:
+        """The cell, or the stack's cells, when every one is a built-in cell (run on its own
+        math, NOTE [cells and layers share their math]); None otherwise."""
+        cells = list(self.cell.cells) if isinstance(self.cell, StackedRNNCells) else [self.cell]
+        return cells if all(is_builtin_cell(c) for c in cells) else None
+
+    @property
+    def fused(self) -> bool:
+        """Whether the sequence runs on fused torch kernels only (NOTE [recurrent execution
+        paths])."""
+        cells = self.builtin_cells
+        return cells is not None and all(c.fused for c in cells)
+
+    @property
+    def module(self) -> nn.RNNBase | None:
+        """The torch module of a single built-in cell (None for a stack or a user's cell)."""
+        cells = self.builtin_cells
+        return cells[0].module if cells is not None and len(cells) == 1 else None
+
+    def build_cells(self, input_shape: Shape) -> None:
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            self.cell.build_from_shape((input_shape[0], *input_shape[2:]))
+
+    def initial_states(
+        self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> list[torch.Tensor]:
+        """The cell's ``get_initial_state(batch_size)``, flat; zeros if it has none."""
+        get = getattr(self.cell, "get_initial_state", None)
+        if get is None:
+            return super().initial_states(batch, device, dtype)
+        states = [torch.as_tensor(s) for s in flatten_states(get(batch_size=batch))]
+        return [s.to(device=device or s.device, dtype=dtype or s.dtype) for s in states]
+
+    def get_initial_state(self, batch_size: int) -> list[Any]:
+        """The states a sequence starts from, nested as the cell takes them (Keras's method)."""
+        return nest_states(self.cell, self.initial_states(batch_size))
+
+    def nest(self, flat: list[Any]) -> list[Any]:
+        return nest_states(self.cell, flat)
+
+    # -- computing -------------------------------------------------------------------------------
+
+    def run(self, inputs, initial_state, training, lengths=None):
+        cells = self.builtin_cells
+        if cells is None:
+            return self.run_loop(inputs, initial_state, training, lengths)
+        # Built-in cells run as their layers do, one after the other over the whole sequence.
+        states: list[torch.Tensor] = []
+        for cell in cells:
+            given = None
+            if initial_state is not None:
+                given, initial_state = (
+                    initial_state[: cell.num_states],
+                    initial_state[cell.num_states :],
+                )
+            inputs, final = cell.run_sequence(
+                inputs, given, training, lengths, self.keeps_all_states
+            )
+            states += final
+        return inputs, states
+
+    def run_loop(self, inputs, initial_state, training, lengths=None):
+        """A user's cell (or a stack holding one), called at every timestep (NOTE [the cell
+        protocol]); with ``lengths``, a step past a sequence's end leaves its states unchanged."""
+        cell = self.cell
+        states = list(initial_state) if initial_state is not None else None
+        if states is None:
+            states = self.initial_states(inputs.shape[0], inputs.device, inputs.dtype)
+        outputs = []
+        with one_dropout_mask_per_sequence(cell):
+            for t in range(inputs.shape[1]):
+                output, new = call_cell(cell, inputs[:, t], nest_states(cell, states), training)
+                new = flatten_states(new)
+                if len(new) != len(states):
+                    raise ValueError(
+                        f"{self.describe()}: the cell {type(cell).__name__} returned "
+                        f"{len(new)} new state(s), but its state_size {cell.state_size!r} "
+                        f"announces {len(states)}."
+                    )
+                if lengths is not None:
+                    valid = (t < lengths)[:, None]
+                    new = [torch.where(valid, n, s) for n, s in zip(new, states, strict=True)]
+                states = new
+                outputs.append(output)
+        return torch.stack(outputs, dim=1), states
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def keras_weight_groups(self) -> list[tuple[str, int]]:
+        """Where Keras's weights files keep this layer's variables, with how many each group
+        holds: ``cell``, or for a stack ``cell/cells/<cell>`` per cell (named after its class,
+        numbered as Keras numbers them: ``lstm_cell``, ``lstm_cell_1``...)."""
+        cell = self.cell
+        if not isinstance(cell, StackedRNNCells):
+            return [("cell", len(cell.weights))]
+        used: dict[str, int] = {}
+        groups = []
+        for sub in cell.cells:
+            key = snake_case(type(sub).__name__)
+            used[key] = used.get(key, -1) + 1
+            suffix = f"_{used[key]}" if used[key] else ""
+            groups.append((f"cell/cells/{key}{suffix}", len(sub.weights)))
+        return groups
+
+    def extra_repr(self) -> str:
+        defaults = self._config_defaults()
+        shown = [
+            f"{k}={v!r}"
+            for k, v in self.get_config().items()
+            if k not in ("name", "trainable", "cell") and defaults.get(k, object()) != v
+        ]
+        return ", ".join([f"name={self.name!r}", *shown])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "cell": nested_layer_entry(self.cell)}
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: Mapping[str, Any] | None = None
+    ) -> RNN:
+        """Rebuild from :meth:`get_config`; the cell's class is found among kerastorch's layers,
+        ``custom_objects``, an active ``custom_object_scope`` and the registered classes (as
+        ``Bidirectional`` finds its layer)."""
+        config = dict(config)
+        cell = config.pop("cell")
+        if isinstance(cell, Mapping):
+            cell = deserialize_layer(cell, custom_objects)
+        return cls(cell, **config)

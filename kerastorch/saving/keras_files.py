@@ -177,7 +177,7 @@ def _keras3_weight_plan(h5: Any, model: Any, source: str) -> list[tuple[Any, lis
                     f"'layers/{key}'; the file has {sorted(groups.keys())}). Nothing was loaded."
                 )
             continue
-        for sub in spec.weight_paths:
+        for sub, _ in spec.groups(layer):
             path = f"{sub}/vars" if sub else "vars"
             if path in groups[key]:
                 arrays.extend(_read_vars(groups[key][path], f"{source}: layers/{key}/{path}"))
@@ -703,11 +703,13 @@ def _weights_h5_bytes(model: Any, include_optimizer: bool) -> bytes:
             group = layers_group.create_group(key)
             group.create_group("vars").attrs["name"] = layer.name
             weights = layer.get_weights()
-            paths = [p for p in spec.weight_paths]
-            share = len(weights) // len(paths) if paths else 0
-            for i, sub in enumerate(paths):
-                part = weights[i * share : (i + 1) * share] if len(paths) > 1 else weights
-                target = group["vars"] if not sub else group.create_group(sub).create_group("vars")
+            groups = spec.groups(layer) if weights else []
+            start = 0
+            for i, (sub, count) in enumerate(groups):
+                last = i == len(groups) - 1
+                part = weights[start:] if last else weights[start : start + count]
+                start += count
+                target = group["vars"] if not sub else group.require_group(sub).create_group("vars")
                 if sub:
                     target.attrs["name"] = f"{snake_case(spec.keras_name)}_{sub}"
                 for j, value in enumerate(part):

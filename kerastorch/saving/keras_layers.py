@@ -70,6 +70,9 @@ class KerasLayer:
             kerastorch computes (e.g. an RNG ``seed``).
         from_keras: Optional hook rewriting the converted config (Keras -> kerastorch).
         to_keras: Optional hook rewriting the config written for Keras (kerastorch -> Keras).
+        weight_groups: Optional ``layer -> [(sub-path, number of weights), ...]`` for a layer
+            whose groups depend on the instance (an ``RNN``'s stacked cells); replaces
+            ``weight_paths``.
 
     Example:
         >>> KERAS_LAYERS["LSTM"].weight_paths
@@ -83,10 +86,20 @@ class KerasLayer:
     ignore: tuple[str, ...] = ()
     from_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
     to_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
+    weight_groups: Callable[[Any], list[tuple[str, int]]] | None = field(default=None)
 
     @property
     def target(self) -> str:
         return self.kerastorch_name or self.keras_name
+
+    def groups(self, layer: Any) -> list[tuple[str, int]]:
+        """The sub-paths holding ``layer``'s variables, with how many each holds, in
+        ``get_weights`` order (``weight_paths`` share the weights evenly)."""
+        if self.weight_groups is not None:
+            return self.weight_groups(layer)
+        count = len(layer.keras_weights())
+        paths = self.weight_paths
+        return [(path, count // len(paths)) for path in paths]
 
 
 KERAS_LAYERS: dict[str, KerasLayer] = {}
@@ -137,6 +150,13 @@ for _spec in (
     ),
     # The wrapped layers' variables: forward then backward, each in its own cell.
     KerasLayer("Bidirectional", weight_paths=("forward_layer/cell", "backward_layer/cell")),
+    # RNN(cell): the cell's variables in "cell", a stack's in "cell/cells/<cell>" per cell.
+    KerasLayer("RNN", weight_groups=lambda layer: layer.keras_weight_groups()),
+    # Cells appear nested in an RNN's config only.
+    KerasLayer("LSTMCell"),
+    KerasLayer("GRUCell"),
+    KerasLayer("SimpleRNNCell"),
+    KerasLayer("StackedRNNCells"),
     KerasLayer("Conv1D", weight_names=("kernel", "bias")),
     KerasLayer("MaxPooling1D"),
     KerasLayer("AveragePooling1D"),
@@ -231,7 +251,10 @@ def policy_name(value: Any) -> str | None:
 
 def _convert_object(value: Any, custom_objects: Mapping[str, Any] | None, where: str) -> Any:
     """A Keras-serialized function (``{"class_name": "function", "config": "name"}``) becomes
-    the registered object or the name; other values pass through."""
+    the registered object or the name; nested layers (also in a list: a stack's cells) are
+    converted; other values pass through."""
+    if isinstance(value, list):
+        return [_convert_object(v, custom_objects, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict) and value.get("class_name") == "function":
         for name in (value.get("registered_name"), value.get("config")):
             if isinstance(name, str) and name != "function":
@@ -421,24 +444,30 @@ def spec_for_class_name(name: str) -> KerasLayer | None:
 def _keras_config(spec: KerasLayer, config: dict[str, Any], where: str) -> dict[str, Any]:
     """A kerastorch layer config (JSON-ready) as Keras writes it; nested layers (a wrapper's
     ``layer``) are converted too."""
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {serialization.OBJECT_MARKER}:
-            raise SavingError(
-                f"{where}: {key} is a custom object, which Keras cannot load from a file written "
-                "by kerastorch. Save it with model.save('model.kt') instead."
-            )
-        inner = spec_for_class_name(value.get("class_name")) if isinstance(value, dict) else None
-        if inner is not None and isinstance(value.get("config"), dict):
-            value = {
-                "module": "keras.layers",
-                "class_name": inner.keras_name,
-                "config": _keras_config(inner, value["config"], f"{where}: {key}"),
-                "registered_name": None,
-            }
-        out[key] = value
+    out = {key: _keras_value(value, f"{where}: {key}") for key, value in config.items()}
     out["dtype"] = dict(FLOAT32_POLICY)
     return spec.to_keras(out) if spec.to_keras is not None else out
+
+
+def _keras_value(value: Any, where: str) -> Any:
+    """One config value as Keras writes it: a nested layer in the table (also in a list: a
+    stack's cells) becomes Keras's entry; other values pass through."""
+    if isinstance(value, list):
+        return [_keras_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict) and set(value) == {serialization.OBJECT_MARKER}:
+        raise SavingError(
+            f"{where} is a custom object, which Keras cannot load from a file written by "
+            "kerastorch. Save it with model.save('model.kt') instead."
+        )
+    inner = spec_for_class_name(value.get("class_name")) if isinstance(value, dict) else None
+    if inner is not None and isinstance(value.get("config"), dict):
+        return {
+            "module": "keras.layers",
+            "class_name": inner.keras_name,
+            "config": _keras_config(inner, value["config"], where),
+            "registered_name": None,
+        }
+    return value
 
 
 def keras_layer_entry(layer: Any, legacy: bool) -> dict[str, Any]:
