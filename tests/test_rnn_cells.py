@@ -822,3 +822,15 @@ def test_bad_cells_and_inputs_are_clear_errors():
         r"state_size 4 announces 1",
     ):
         RNN(Liar(4))(torch.ones(2, 5, 4))
+
+
+def test_a_users_cell_called_directly_on_one_step():
+    """As Keras's guide calls a cell: cell(inputs, states) -> (output, new_states)."""
+    cell = MinimalRNNCell(3)
+    x, h = torch.randn(2, 4), torch.randn(2, 3)
+    output, states = cell(x, [h])
+    expected = x @ cell.kernel + h @ cell.recurrent_kernel
+    assert_close(output, expected)
+    assert_close(states[0], expected)
+    output, _ = cell(x.numpy(), [h.numpy()])  # arrays, as Keras takes them
+    assert_close(output, expected)

@@ -746,21 +746,34 @@ class Layer(nn.Module):
 
     # -- computing -------------------------------------------------------------------------------
 
-    def forward(self, inputs: Any, mask: torch.Tensor | None = None, training: bool | None = None):
-        return self._call_user(inputs, mask=mask, training=training)
+    def forward(
+        self,
+        inputs: Any,
+        *args: Any,
+        mask: torch.Tensor | None = None,
+        training: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return self._call_user(inputs, *args, mask=mask, training=training, **kwargs)
 
-    def _call_user(self, inputs: Any, mask: torch.Tensor | None, training: bool | None):
-        """Route to a Keras-style ``call``, passing only the arguments it declares."""
+    def _call_user(
+        self,
+        inputs: Any,
+        *args: Any,
+        mask: torch.Tensor | None,
+        training: bool | None,
+        **kwargs: Any,
+    ) -> Any:
+        """Route to a Keras-style ``call``: the other arguments of the call as given (a cell's
+        ``states``), ``mask`` and ``training`` only if it declares them."""
         call = getattr(self, "call", None)
         if call is None:
             raise NotImplementedError(f"{self.describe()}: define call() or forward().")
-        takes_mask, takes_training = self._call_takes_mask, self._call_takes_training
-        kwargs: dict[str, Any] = {}
-        if takes_mask:
+        if self._call_takes_mask:
             kwargs["mask"] = mask
-        if takes_training:
+        if self._call_takes_training:
             kwargs["training"] = self.is_training(training)
-        return call(inputs, **kwargs)
+        return call(inputs, *args, **kwargs)
 
     def is_training(self, training: bool | None) -> bool:
         return self.training if training is None else bool(training)
