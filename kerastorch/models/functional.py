@@ -196,6 +196,14 @@ class Functional(Model):
     def build(self, input_shape: Any = None) -> None:
         """Nothing to do: a functional model is built by construction."""
 
+    def data_names(self) -> tuple[list[str] | None, list[str] | None] | None:
+        """Dicts of inputs are keyed by the ``Input`` names; of targets by the output layers'
+        names, or by the keys of a dict of outputs (lists follow ``model.inputs`` /
+        ``model.outputs``)."""
+        outputs = self._outputs_structure
+        keys = sorted(outputs) if isinstance(outputs, dict) else list(self.output_names)
+        return list(self.input_names), keys
+
     # -- computing -------------------------------------------------------------------------------
 
     def forward(

@@ -91,6 +91,21 @@ class Model(Layer):
         """The layers the model holds, in the order they were assigned (a subclassed model)."""
         return sublayers(self)
 
+    def data_names(self) -> tuple[list[str] | None, list[str] | None] | None:
+        """How ``fit`` / ``evaluate`` / ``predict`` read lists and dicts of data: the names that
+        dicts of inputs and of targets are keyed by, in the order lists follow (None when
+        unknown, as for a subclassed model, which takes any list or dict of arrays, as Keras);
+        None for a model that takes one array (``Sequential``: a list is samples).
+
+        Example:
+            >>> from kerastorch import Input, Model
+            >>> from kerastorch.layers import Concatenate, Dense
+            >>> a, b = Input((2,), name="a"), Input((3,), name="b")
+            >>> Model([a, b], Dense(1, name="out")(Concatenate()([a, b]))).data_names()
+            (['a', 'b'], ['out'])
+        """
+        return (None, None)
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(

@@ -46,6 +46,10 @@ class Sequential(Model):
         2101
     """
 
+    def data_names(self) -> None:
+        """None: a Sequential model takes one array (a list of arrays is a list of samples)."""
+        return None
+
     def __init__(
         self,
         layers: Iterable[Layer | InputLayer] | None = None,

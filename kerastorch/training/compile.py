@@ -14,7 +14,15 @@ from kerastorch import losses as losses_module
 from kerastorch import metrics as metrics_module
 from kerastorch import mixed_precision
 from kerastorch import optimizers as optimizers_module
+from kerastorch import symbolic
 from kerastorch.layers.base import Layer
+from kerastorch.training.outputs import (
+    OutputHead,
+    build_head_metrics,
+    metric_keys,
+    per_output,
+    resolve_heads,
+)
 
 
 class CompiledModel:
@@ -55,19 +63,28 @@ class CompiledModel:
                 f"Model '{model.name}': compile() needs a loss to train or evaluate, e.g. "
                 'model.compile(optimizer="adam", loss="mse").'
             )
-        if loss_weights is not None:
-            raise NotImplementedError(
-                "compile(loss_weights=...) applies to multi-output models, which Sequential is not."
-            )
         self.model = model
         self._penalty_layers: tuple[list[Any], list[Any]] | None = None
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
-        self.metric_specs = list(_as_list(metrics, "metrics"))
-        self.weighted_metric_specs = list(_as_list(weighted_metrics, "weighted_metrics"))
-        # Resolve names now so that a typo fails here, not at the first batch.
-        for spec in self.metric_specs + self.weighted_metric_specs:
-            metrics_module.get(spec, loss=self.loss, output_shape=None)
+        # What compile received, as saving records it.
+        self.loss_spec, self.loss_weights = loss, loss_weights
+        self.metric_specs = _as_specs(metrics, "metrics")
+        self.weighted_metric_specs = _as_specs(weighted_metrics, "weighted_metrics")
+        self.loss = (
+            symbolic.map_structure(losses_module.get, loss)
+            if isinstance(loss, (list, tuple, dict))
+            else losses_module.get(loss)
+        )
+        names = model.data_names()
+        self.heads: list[OutputHead] | None = None  # per output; at the first batch if unknown
+        if names is None or names[1] is not None:
+            keys = [None] if names is None else names[1]
+            self.heads = self._resolve_heads(keys, getattr(model, "output_names", keys))
+        else:  # a subclassed model: its outputs are known at the first batch; check names now
+            for spec in symbolic.flatten(metrics) + symbolic.flatten(weighted_metrics):
+                if spec is not None:
+                    metrics_module.get(spec, output_shape=None)
+        self.output_loss_values: list[torch.Tensor | None] = []
         if jit_compile not in (True, False, "auto"):
             raise ValueError(
                 'Expected jit_compile to be True, False or "auto", received '
@@ -92,9 +109,41 @@ class CompiledModel:
         self.policy = mixed_precision.global_policy()
         self.loss_scaler: torch.amp.GradScaler | None = None
         self.loss_tracker = metrics_module.Mean(name="loss")
-        self.metrics: list[Any] | None = None  # built at the first batch
-        self.weighted_metrics: list[Any] = []
+        # (log key, metric, head, weighted) of every metric: built at the first batch.
+        self.metric_entries: list[tuple[str, Any, OutputHead, bool]] | None = None
         self.optimizer_bound = False
+
+    def _resolve_heads(
+        self, keys: Sequence[str | None], names: Sequence[str | None] | None
+    ) -> list[OutputHead]:
+        return resolve_heads(
+            self.loss,
+            self.loss_weights,
+            self.metric_specs,
+            self.weighted_metric_specs,
+            keys,
+            names or keys,
+            self.model.name,
+        )
+
+    def heads_for(self, y_pred: Any) -> list[OutputHead]:
+        """The outputs' heads; for a subclassed model, resolved from its first outputs."""
+        if self.heads is None:
+            if isinstance(y_pred, dict):
+                keys = sorted(y_pred)
+                self.heads = self._resolve_heads(keys, keys)
+            elif isinstance(y_pred, (list, tuple)):
+                self.heads = self._resolve_heads([None] * len(y_pred), None)
+            else:
+                self.heads = self._resolve_heads([None], None)
+        return self.heads
+
+    @property
+    def metrics(self) -> list[Any] | None:
+        """The metric objects, in log order (None before the first batch)."""
+        if self.metric_entries is None:
+            return None
+        return [metric for _, metric, _, _ in self.metric_entries]
 
     def place(self, model: torch.nn.Module) -> None:
         """Move the built model to the compile-time device choice (see ``resolve_device``)."""
@@ -142,46 +191,60 @@ class CompiledModel:
             )
         self.optimizer_bound = True
 
-    def build_metrics(self, y_pred: torch.Tensor) -> None:
-        if self.metrics is not None:
+    def build_metrics(self, y_pred: Any, y: Any = None) -> None:
+        if self.metric_entries is not None:
             return
-        shape = tuple(y_pred.shape)
-        self.metrics = [
-            metrics_module.get(spec, loss=self.loss, output_shape=shape)
-            for spec in self.metric_specs
-        ]
-        self.weighted_metrics = [
-            metrics_module.get(spec, loss=self.loss, output_shape=shape)
-            for spec in self.weighted_metric_specs
-        ]
-        # Keras logs a metric given in both lists twice: "accuracy" and "weighted_accuracy".
-        unweighted = {metric.name for metric in self.metrics}
-        for metric in self.weighted_metrics:
-            if metric.name in unweighted:
-                metric.name = f"weighted_{metric.name}"
+        heads = self.heads_for(y_pred)
+        predictions = self._per_head(y_pred, "the model's outputs")
+        targets = self._per_head(y, "y") if y is not None else [None] * len(heads)
+        for head, pred, target in zip(heads, predictions, targets, strict=True):
+            build_head_metrics(head, pred, target)
+        self.metric_entries = metric_keys(heads)
+
+    def _per_head(self, value: Any, what: str, shared: bool = False) -> list[Any]:
+        heads = self.heads
+        assert heads is not None
+        if len(heads) == 1:
+            return [value]
+        return per_output(value, heads, what, shared)
 
     def compute_loss(
         self,
-        y: torch.Tensor,
-        y_pred: torch.Tensor,
-        sample_weight: torch.Tensor | None,
-        mask: torch.Tensor | None = None,
+        y: Any,
+        y_pred: Any,
+        sample_weight: Any,
+        mask: Any = None,
     ) -> torch.Tensor:
-        """The loss, plus the layers' regularization penalties as Keras adds them; masked
-        timesteps of a sequence output do not count (Keras's rule: valid steps weigh
-        ``total / valid``, so the mean is over valid steps only)."""
-        if mask is not None:
-            reduction = getattr(self.loss, "reduction", "sum_over_batch_size")
-            if reduction in ("mean", "sum_over_batch_size"):
-                weight = mask * (mask.numel() / mask.sum().clamp(min=1))
-            else:
-                weight = mask
-            sample_weight = _combine_weights(weight.to(y_pred.dtype), sample_weight)
-        loss = self.loss(y, y_pred, sample_weight=sample_weight)
+        """The loss: each output's loss times its loss weight, summed, plus the layers'
+        regularization penalties as Keras adds them; masked timesteps of a sequence output do
+        not count (Keras's rule: valid steps weigh ``total / valid``, so the mean is over valid
+        steps only). Each output's unweighted loss is kept in ``output_loss_values``."""
+        heads = self.heads_for(y_pred)
+        parts = zip(
+            heads,
+            self._per_head(y, "y"),
+            self._per_head(y_pred, "the model's outputs"),
+            self._per_head(sample_weight, "sample_weight", shared=True),
+            self._per_head(mask, "the outputs' masks", shared=True),
+            strict=True,
+        )
+        total: torch.Tensor | None = None
+        values: list[torch.Tensor | None] = []
+        for head, target, pred, weight, output_mask in parts:
+            if head.loss is None:
+                values.append(None)
+                continue
+            value = _output_loss(head.loss, target, pred, weight, output_mask)
+            values.append(value)
+            if head.weight is not None:
+                value = value * head.weight
+            total = value if total is None else total + value
+        assert total is not None  # resolve_heads requires a loss
+        self.output_loss_values = values
         penalized, _ = self.penalty_layers()
         if penalized:  # Keras adds the layers' regularization losses to the loss it reports
-            loss = loss + sum(p for layer in penalized for p in layer.regularization_losses())
-        return loss
+            total = total + sum(p for layer in penalized for p in layer.regularization_losses())
+        return total
 
     def penalty_layers(self) -> tuple[list[Any], list[Any]]:
         """The model's layers with regularizers, and those with constraints (found once)."""
@@ -198,42 +261,70 @@ class CompiledModel:
         for layer in self.penalty_layers()[1]:
             layer.apply_constraints()
 
-    def update_metrics(
-        self, batch: Any, y_pred: torch.Tensor, mask: torch.Tensor | None, loss: torch.Tensor
-    ) -> None:
+    def update_metrics(self, batch: Any, y_pred: Any, mask: Any, loss: torch.Tensor) -> None:
         """Update the running loss and metrics (no host sync: the values stay tensors)."""
-        self.build_metrics(y_pred)
-        self.loss_tracker.update_state(loss, sample_weight=len(batch.x))
-        mask_weight = None if mask is None else mask.to(y_pred.dtype)
-        for metric in self.metrics:
-            metric.update_state(batch.y, y_pred, sample_weight=mask_weight)
-        if self.weighted_metrics:
-            weight = batch.sample_weight
-            if mask_weight is not None:
-                weight = _combine_weights(mask_weight, weight)
-            for metric in self.weighted_metrics:
-                metric.update_state(batch.y, y_pred, sample_weight=weight)
+        self.build_metrics(y_pred, batch.y)
+        heads = self.heads
+        assert heads is not None and self.metric_entries is not None
+        size = batch.num_samples
+        self.loss_tracker.update_state(loss, sample_weight=size)
+        for head, value in zip(heads, self.output_loss_values, strict=False):
+            if head.loss_tracker is not None and value is not None:
+                head.loss_tracker.update_state(value.detach(), sample_weight=size)
+        by_head = {
+            id(head): (target, pred, None if m is None else m.to(pred.dtype), weight)
+            for head, target, pred, m, weight in zip(
+                heads,
+                self._per_head(batch.y, "y"),
+                self._per_head(y_pred, "the model's outputs"),
+                self._per_head(mask, "the outputs' masks", shared=True),
+                self._per_head(batch.sample_weight, "sample_weight", shared=True),
+                strict=True,
+            )
+        }
+        for _, metric, head, weighted in self.metric_entries:
+            target, pred, mask_weight, sample_weight = by_head[id(head)]
+            weight = mask_weight
+            if weighted and sample_weight is not None:
+                weight = (
+                    sample_weight if mask_weight is None
+                    else _combine_weights(mask_weight, sample_weight)
+                )
+            metric.update_state(target, pred, sample_weight=weight)
 
     def all_metrics(self) -> list[Any]:
-        return [self.loss_tracker, *(self.metrics or []), *self.weighted_metrics]
+        trackers = [h.loss_tracker for h in self.heads or [] if h.loss_tracker is not None]
+        return [self.loss_tracker, *trackers, *(self.metrics or [])]
 
     def metrics_names(self) -> list[str]:
-        return [m.name for m in self.all_metrics()]
+        """The log keys in Keras's order for ``evaluate``'s list: the loss, each output's
+        loss, then the metrics (those of several outputs in alphabetical order, as Keras)."""
+        trackers = [h.loss_tracker.name for h in self.heads or [] if h.loss_tracker is not None]
+        keys = [key for key, _, _, _ in self.metric_entries or []]
+        if trackers:
+            keys = sorted(keys)
+        return ["loss", *trackers, *keys]
 
     def results(self) -> dict[str, Any]:
         """Current values of the loss and metrics (one host sync), with keys in alphabetical
         order as Keras's logs (and so its History) have them: floats, or numpy arrays for
         per-class metrics such as ``F1Score()``, as Keras keeps them."""
-        values = [m.result().detach().float() for m in self.all_metrics()]
+        metrics = self.all_metrics()
+        values = [m.result().detach().float() for m in metrics]
         flat = torch.cat([v.reshape(-1) for v in values]).cpu().numpy()
         out: dict[str, Any] = {}
         start = 0
-        for name, value in zip(self.metrics_names(), values, strict=True):
+        for name, value in zip(self.metrics_names_unsorted(), values, strict=True):
             count = value.numel()
             chunk = flat[start : start + count]
             out[name] = float(chunk[0]) if value.dim() == 0 else chunk.reshape(value.shape).copy()
             start += count
         return dict(sorted(out.items()))
+
+    def metrics_names_unsorted(self) -> list[str]:
+        """The log key of each of :meth:`all_metrics`, in that order."""
+        trackers = [h.loss_tracker.name for h in self.heads or [] if h.loss_tracker is not None]
+        return ["loss", *trackers, *(key for key, _, _, _ in self.metric_entries or [])]
 
     def reset_metrics(self) -> None:
         for metric in self.all_metrics():
@@ -316,11 +407,31 @@ def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | No
     return mask_weight * sample_weight
 
 
-def _as_list(value: Any, arg: str) -> Sequence[Any]:
+def _as_specs(value: Any, arg: str) -> Any:
+    """``metrics`` / ``weighted_metrics`` as given: a list (one metric becomes a list of it), or
+    a dict (per output)."""
     if value is None:
         return []
     if isinstance(value, dict):
-        raise TypeError(f"compile({arg}=...) takes a list for a Sequential model, received a dict.")
+        return dict(value)
     if isinstance(value, (list, tuple)):
-        return value
+        return list(value)
     return [value]
+
+
+def _output_loss(
+    loss: Any,
+    y: torch.Tensor,
+    y_pred: torch.Tensor,
+    sample_weight: torch.Tensor | None,
+    mask: torch.Tensor | None,
+) -> torch.Tensor:
+    """One output's loss; a masked sequence output's mean is over its valid steps."""
+    if mask is not None:
+        reduction = getattr(loss, "reduction", "sum_over_batch_size")
+        if reduction in ("mean", "sum_over_batch_size"):
+            weight = mask * (mask.numel() / mask.sum().clamp(min=1))
+        else:
+            weight = mask
+        sample_weight = _combine_weights(weight.to(y_pred.dtype), sample_weight)
+    return loss(y, y_pred, sample_weight=sample_weight)

@@ -17,6 +17,7 @@ import torch
 
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.callbacks.base import as_callbacks
+from kerastorch.symbolic import flatten, pack_as
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch, DataAdapter
 from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
@@ -56,7 +57,8 @@ def fit(
 
     # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
     # one adapter for each part, with its batch size, shuffling and order.
-    train_input = data_module.as_data(x, y, sample_weight)
+    signature = data_module.signature_of(model)
+    train_input = data_module.as_data(x, y, sample_weight, signature=signature)
     if not train_input.has_targets:
         raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
     if validation_split and validation_data is None:
@@ -67,7 +69,7 @@ def fit(
         val_input = (
             None
             if validation_data is None
-            else data_module.as_data(validation_data, arg="validation_data")
+            else data_module.as_data(validation_data, arg="validation_data", signature=signature)
         )
     batch_size = data_module.batch_size_for_steps(train_input, batch_size, steps_per_epoch)
     train_data = data_module.adapt(
@@ -183,7 +185,9 @@ def evaluate(
     compiled = _require_compiled(model, "evaluate")
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    eval_input = data_module.as_data(x, y, sample_weight)
+    eval_input = data_module.as_data(
+        x, y, sample_weight, signature=data_module.signature_of(model)
+    )
     if not eval_input.has_targets:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_input, batch_size, steps)
@@ -245,8 +249,10 @@ def _one_batch_data(
         raise NotImplementedError(
             f"{caller} runs in one process; in a torch.distributed run use fit / evaluate."
         )
-    data = data_module.as_data(x, y, sample_weight)
-    if not isinstance(data, (data_module.ArrayData, data_module.RaggedData)):
+    data = data_module.as_data(x, y, sample_weight, signature=data_module.signature_of(model))
+    if not isinstance(
+        data, (data_module.ArrayData, data_module.RaggedData, data_module.StructuredData)
+    ):
         raise TypeError(
             f"{caller} takes one batch of arrays, tensors or sequences, received "
             f"{data.description}."
@@ -276,7 +282,7 @@ def predict(
 ) -> np.ndarray | list[np.ndarray]:
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    predict_input = data_module.as_data(x)
+    predict_input = data_module.as_data(x, signature=data_module.signature_of(model))
     batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
     # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
     predict_data = data_module.adapt(
@@ -291,7 +297,8 @@ def predict(
         model,
         {"steps": steps or predict_data.num_batches(), "verbose": verbose},
     )
-    results: list[tuple[Any, torch.Tensor, torch.Tensor | None]] = []
+    results: list[tuple[Any, list[torch.Tensor], list[torch.Tensor | None]]] = []
+    structure: Any = None  # of the outputs: a tensor, or a list or dict of them
     indexed_batches = predict_data.indexed_batches()
     if steps is not None:
         indexed_batches = itertools.islice(indexed_batches, steps)
@@ -300,19 +307,39 @@ def predict(
         for step, (index, batch) in enumerate(indexed_batches):
             check_interrupt("prediction")
             callback_list.on_batch_begin("predict", step)
-            outputs, mask = predict_step(model, to_device(placement, batch))
+            outputs, masks = predict_step(model, to_device(placement, batch))
+            structure = outputs
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
             # batch has a mask); a padded array the user gave comes back whole, as in Keras.
-            ragged = mask is not None and batch.mask is not None
-            results.append((index, outputs.cpu(), batch.mask.cpu() if ragged else None))
-            callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
+            ragged = batch.mask is not None
+            flat_masks = [None] * len(flatten(outputs)) if masks is None else flatten(masks)
+            results.append(
+                (
+                    index,
+                    [out.cpu() for out in flatten(outputs)],
+                    [m.cpu() if ragged and m is not None else None for m in flat_masks],
+                )
+            )
+            callback_list.on_batch_end(
+                "predict",
+                step,
+                lambda: {"outputs": pack_as(structure, [o.numpy() for o in results[-1][1]])},
+            )
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
         warnings.warn(data_module.OUT_OF_DATA, stacklevel=3)
-    results = run.gather_predictions(results, predict_data)  # every process's, on every process
     # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
-    count = sum(len(out) for _, out, _ in results)
-    return _assemble_predictions(results, count, pad_value)
+    outputs = []
+    for i in range(len(results[0][1]) if results else 1):
+        # Each output's predictions of every process, on every process.
+        part = run.gather_predictions(
+            [(index, outs[i], masks[i]) for index, outs, masks in results], predict_data
+        )
+        count = sum(len(out) for _, out, _ in part)
+        outputs.append(_assemble_predictions(part, count, pad_value))
+    if structure is None or not isinstance(structure, (list, tuple, dict)):
+        return outputs[0]
+    return pack_as(structure, outputs)
 
 
 def _assemble_predictions(results, count: int, pad_value: float | None):
@@ -428,7 +455,7 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
     first = data.first_batch()
     if not model.built:
         with torch.no_grad():
-            if model.input_batch_shape is None:
+            if model.input_batch_shape is None and torch.is_tensor(first.x):
                 # Ragged batches, and streams whose batches may differ in length: any length.
                 any_length = first.mask is not None or (
                     data.varying_shapes

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import torch
 
+from kerastorch.symbolic import map_structure
 from kerastorch.training.data import Batch
 
 
@@ -34,10 +35,16 @@ def to_device(placement: Placement, batch: Batch) -> Batch:
     device, dtype = placement
     if device.type == "cpu" and dtype == torch.float32:
         return batch  # the common case: nothing to do, no per-step work
-    x = batch.x
-    if torch.is_tensor(x) and x.is_floating_point() and x.dtype != dtype:
-        x = x.to(dtype)
-    moved = (x, *batch[1:])
+
+    def cast(x: torch.Tensor) -> torch.Tensor:
+        if torch.is_tensor(x) and x.is_floating_point() and x.dtype != dtype:
+            return x.to(dtype)
+        return x
+
+    def move(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else t.to(device, non_blocking=True)
+
+    moved = (map_structure(cast, batch.x), *batch[1:])
     if device.type == "cpu":
         return Batch(*moved)
-    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in moved))
+    return Batch(*(map_structure(move, field) for field in moved))

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from kerastorch.training.compile import CompiledModel
 from kerastorch.training.data import Batch
+from kerastorch.training.data.base import first_leaf
 
 
 def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
-    with compiled.autocast(batch.x.device):
+    with compiled.autocast(first_leaf(batch.x).device):
         # train_forward: the model, or its DistributedDataParallel wrapper (several processes).
         y_pred, mask = compiled.train_forward(
             batch.x, mask=batch.mask, training=True, return_mask=True
@@ -32,18 +35,19 @@ def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) ->
     if compiled.penalty_layers()[1]:
         compiled.apply_constraints()
     with torch.no_grad():
-        compiled.update_metrics(batch, y_pred.detach(), mask, loss.detach())
+        compiled.update_metrics(batch, y_pred, mask, loss.detach())
 
 
 @torch.inference_mode()
 def test_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
-    with compiled.autocast(batch.x.device):
+    with compiled.autocast(first_leaf(batch.x).device):
         y_pred, mask = compiled.forward(batch.x, mask=batch.mask, training=False, return_mask=True)
         loss = compiled.compute_loss(batch.y, y_pred, batch.sample_weight, mask)
     compiled.update_metrics(batch, y_pred, mask, loss)
 
 
 @torch.inference_mode()
-def predict_step(model: torch.nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The outputs, and their mask when they are per-timestep outputs of masked inputs."""
+def predict_step(model: torch.nn.Module, batch: Batch) -> tuple[Any, Any]:
+    """The outputs, and their mask when they are per-timestep outputs of masked inputs (lists or
+    dicts of them for a model of several outputs)."""
     return model(batch.x, mask=batch.mask, training=False, return_mask=True)

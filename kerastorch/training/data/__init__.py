@@ -51,6 +51,14 @@ from kerastorch.training.data.generators import BatchStreamData, StreamAdapter, 
 from kerastorch.training.data.indexed import IndexedAdapter, IndexedData, split_point
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
 from kerastorch.training.data.sharding import ShardedAdapter, check_global_batch_size
+from kerastorch.training.data.structured import (
+    SINGLE,
+    Signature,
+    StructuredData,
+    signature_of,
+    single,
+    wants_structure,
+)
 from kerastorch.training.data.torch_data import BatchedDataset, DatasetData, IterableDatasetData
 
 __all__ = [
@@ -69,9 +77,12 @@ __all__ = [
     "IterableDatasetData",
     "LazyArray",
     "RaggedData",
+    "SINGLE",
     "ShardedAdapter",
+    "Signature",
     "StreamAdapter",
     "StreamData",
+    "StructuredData",
     "adapt",
     "as_data",
     "batch_size_for_steps",
@@ -85,6 +96,7 @@ __all__ = [
     "is_batch_source",
     "is_ragged",
     "pad_batch",
+    "signature_of",
     "split_point",
     "to_batch",
     "to_tensor",
@@ -126,7 +138,14 @@ def _kind(data: InputData) -> str:
     return _KIND[type(data)]
 
 
-def as_data(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x") -> InputData:
+def as_data(
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    arg: str = "x",
+    signature: Signature = SINGLE,
+) -> InputData:
     """Convert user data (the single dispatcher for every kind of input); :func:`adapt` then
     serves it in batches.
 
@@ -138,6 +157,9 @@ def as_data(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x")
         y: Targets for arrays; must be None for datasets, loaders and generators.
         sample_weight: Weights for arrays, ``(N,)`` or per time step ``(N, T)``.
         arg: ``"x"`` or ``"validation_data"``, for error messages.
+        signature: How the model takes data (``model.data_signature()``): a list or dict of
+            arrays per input (and per output for ``y``) of a model of several inputs or outputs
+            becomes :class:`StructuredData`.
 
     Example:
         >>> type(as_data(np.zeros((4, 3)), np.zeros(4))).__name__
@@ -170,6 +192,11 @@ def as_data(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x")
                 f"Instead, the sample weights should be included as part of the {kind}."
             )
         return data
+    if signature.structured:
+        x = single(x, signature.inputs, "x", signature.model)
+        y = None if y is None else single(y, signature.outputs, "y", signature.model)
+        if wants_structure(x, y, signature):
+            return StructuredData(x, y, sample_weight, signature)
     if is_ragged(x):
         return RaggedData(x, y, sample_weight)
     return ArrayData(x, y, sample_weight)

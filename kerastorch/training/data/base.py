@@ -19,12 +19,31 @@ DEFAULT_BATCH_SIZE = 32
 
 class Batch(NamedTuple):
     """One batch as the step functions take it; ``mask`` is ``(batch, timesteps)`` for ragged
-    sequences (True for real steps), else None."""
+    sequences (True for real steps), else None. For a model of several inputs or outputs,
+    ``x`` (and ``mask``), ``y`` and ``sample_weight`` are lists or dicts of tensors
+    (``structured.py``)."""
 
-    x: torch.Tensor
-    y: torch.Tensor | None = None
-    sample_weight: torch.Tensor | None = None
-    mask: torch.Tensor | None = None
+    x: Any
+    y: Any = None
+    sample_weight: Any = None
+    mask: Any = None
+
+    @property
+    def num_samples(self) -> int:
+        """The number of samples (of the first input, when there are several)."""
+        return len(first_leaf(self.x))
+
+
+def first_leaf(value: Any) -> Any:
+    """The first tensor of a (possibly) nested list or dict of them, dicts in sorted key order.
+
+    Example:
+        >>> first_leaf({"b": [1, 2], "a": 3})
+        3
+    """
+    while isinstance(value, (list, tuple, dict)):
+        value = value[sorted(value)[0]] if isinstance(value, dict) else value[0]
+    return value
 
 
 def check_batch_size(batch_size: Any, arg: str = "batch_size") -> int:

@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 
+from kerastorch.symbolic import map_structure
 from kerastorch.training.data.base import Batch, DataAdapter
 from kerastorch.training.data.indexed import Index, IndexedAdapter, index_tensor
 
@@ -153,7 +154,7 @@ class ShardedAdapter(DataAdapter):
         for step, batch in enumerate(self.data.batches()):
             if step == 0 and self.even:
                 # A stream's own batch is the global batch: Keras's rule, checked on the first.
-                rows = len(batch.x)
+                rows = batch.num_samples
                 if rows % self.world_size:
                     raise ValueError(
                         "Global batch size must be divisible by the number of processes: "
@@ -162,7 +163,7 @@ class ShardedAdapter(DataAdapter):
                         "batch; make it a multiple of the number of processes (e.g. "
                         f"{_next_multiple(rows, self.world_size)})."
                     )
-            bounds = self._row_bounds(len(batch.x))
+            bounds = self._row_bounds(batch.num_samples)
             if bounds is not None:
                 yield _rows(batch, *bounds)
 
@@ -177,7 +178,7 @@ class ShardedAdapter(DataAdapter):
             return
         start = 0
         for batch in self.data.batches():
-            rows = len(batch.x)
+            rows = batch.num_samples
             bounds = self._row_bounds(rows)
             if bounds is not None:
                 yield slice(start + bounds[0], start + bounds[1]), _rows(batch, *bounds)
@@ -185,4 +186,6 @@ class ShardedAdapter(DataAdapter):
 
 
 def _rows(batch: Batch, start: int, stop: int) -> Batch:
-    return Batch(*(None if t is None else t[start:stop] for t in batch))
+    return Batch(
+        *(map_structure(lambda t: None if t is None else t[start:stop], f) for f in batch)
+    )
