@@ -96,6 +96,8 @@ def build_shape(input_shape: Any) -> Shape | list[Shape]:
         isinstance(s, (tuple, list, torch.Size)) for s in input_shape
     ):
         return [None if s is None else tuple(s) for s in input_shape]
+    if isinstance(input_shape, dict):  # a model whose call takes a dict of inputs
+        return {key: tuple(shape) for key, shape in input_shape.items()}  # type: ignore[return-value]
     return tuple(input_shape)
 
 

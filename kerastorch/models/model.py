@@ -124,6 +124,14 @@ class Model(Layer):
             return outputs, symbolic.map_structure(keras_mask_of, outputs)
         return outputs
 
+    def input_shape_of_call(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """The input shape (batch axis None), or a list or dict of them for a ``call`` that
+        takes several inputs."""
+        inputs = args[0] if args else kwargs.get("inputs")
+        if isinstance(inputs, dict):
+            return {key: (None, *value.shape[1:]) for key, value in inputs.items()}
+        return super().input_shape_of_call(args, kwargs)
+
     def _build_on_first_call(self, module: Any, args: tuple, kwargs: dict) -> None:
         """A subclassed model builds by running: its layers build on their first calls."""
 

@@ -458,10 +458,55 @@ def serialize_compile_config(compiled: Any) -> dict[str, Any]:
     """What ``model.compile`` received, as JSON-ready data (the optimizer's state is separate)."""
     return {
         "optimizer": serialize_optimizer(compiled.optimizer),
-        "loss": _serialize_loss(compiled.loss),
-        "metrics": [_serialize_metric_spec(s) for s in compiled.metric_specs],
-        "weighted_metrics": [_serialize_metric_spec(s) for s in compiled.weighted_metric_specs],
+        "loss": _per_output(_serialize_loss, compiled.loss, wrap=True),
+        "loss_weights": compiled.loss_weights,
+        "metrics": _per_output(_serialize_metric_spec, compiled.metric_specs),
+        "weighted_metrics": _per_output(_serialize_metric_spec, compiled.weighted_metric_specs),
     }
+
+
+PER_OUTPUT = "per_output"
+
+
+def _per_output(fn: Callable[[Any], Any], value: Any, wrap: bool = False) -> Any:
+    """``fn`` of each entry of a compile argument given per output (a list or dict of entries,
+    lists of entries, or None), which saves as ``{"per_output": ...}`` where an entry could be
+    mistaken for it (a loss saves as a dict), and as a list or dict otherwise (the metrics)."""
+
+    def each(item: Any) -> Any:
+        if item is None:
+            return None
+        if isinstance(item, (list, tuple)):
+            return [each(x) for x in item]
+        return fn(item)
+
+    if isinstance(value, dict):
+        mapped = {str(key): each(item) for key, item in value.items()}
+        return {PER_OUTPUT: mapped}
+    if isinstance(value, (list, tuple)):
+        mapped_list = [each(item) for item in value]
+        return {PER_OUTPUT: mapped_list} if wrap else mapped_list
+    return fn(value)
+
+
+def _from_per_output(fn: Callable[[Any], Any], entry: Any) -> Any:
+    """The inverse of :func:`_per_output`."""
+
+    def each(item: Any) -> Any:
+        if item is None:
+            return None
+        if isinstance(item, list):
+            return [each(x) for x in item]
+        return fn(item)
+
+    if isinstance(entry, dict) and PER_OUTPUT in entry:
+        inner = entry[PER_OUTPUT]
+        if isinstance(inner, dict):
+            return {key: each(item) for key, item in inner.items()}
+        return [each(item) for item in inner]
+    if isinstance(entry, list):
+        return [each(item) for item in entry]
+    return fn(entry)
 
 
 def _resolve_function(
@@ -558,13 +603,17 @@ def deserialize_compile_config(
     """Compile ``model`` as the saved compile config says, and bind the optimizer."""
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = deserialize_optimizer(config["optimizer"], custom_objects, params)
-    loss = _deserialize_loss(config["loss"], custom_objects)
-    metrics = [_deserialize_metric(m, custom_objects) for m in config.get("metrics") or []]
-    weighted = [
-        _deserialize_metric(m, custom_objects) for m in config.get("weighted_metrics") or []
-    ]
+    loss = _from_per_output(lambda e: _deserialize_loss(e, custom_objects), config["loss"])
+    metrics, weighted = (
+        _from_per_output(lambda e: _deserialize_metric(e, custom_objects), config.get(arg) or [])
+        for arg in ("metrics", "weighted_metrics")
+    )
     model.compile(
-        optimizer=optimizer, loss=loss, metrics=metrics or None, weighted_metrics=weighted or None
+        optimizer=optimizer,
+        loss=loss,
+        metrics=metrics or None,
+        weighted_metrics=weighted or None,
+        loss_weights=config.get("loss_weights"),
     )
     if model.built:
         model.compiled.bind_optimizer(model)

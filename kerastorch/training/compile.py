@@ -19,6 +19,7 @@ from kerastorch.layers.base import Layer
 from kerastorch.training.outputs import (
     OutputHead,
     build_head_metrics,
+    loss_trackers,
     metric_keys,
     per_output,
     resolve_heads,
@@ -293,13 +294,12 @@ class CompiledModel:
             metric.update_state(target, pred, sample_weight=weight)
 
     def all_metrics(self) -> list[Any]:
-        trackers = [h.loss_tracker for h in self.heads or [] if h.loss_tracker is not None]
-        return [self.loss_tracker, *trackers, *(self.metrics or [])]
+        return [self.loss_tracker, *loss_trackers(self.heads or []), *(self.metrics or [])]
 
     def metrics_names(self) -> list[str]:
         """The log keys in Keras's order for ``evaluate``'s list: the loss, each output's
         loss, then the metrics (those of several outputs in alphabetical order, as Keras)."""
-        trackers = [h.loss_tracker.name for h in self.heads or [] if h.loss_tracker is not None]
+        trackers = [tracker.name for tracker in loss_trackers(self.heads or [])]
         keys = [key for key, _, _, _ in self.metric_entries or []]
         if trackers:
             keys = sorted(keys)
@@ -323,7 +323,7 @@ class CompiledModel:
 
     def metrics_names_unsorted(self) -> list[str]:
         """The log key of each of :meth:`all_metrics`, in that order."""
-        trackers = [h.loss_tracker.name for h in self.heads or [] if h.loss_tracker is not None]
+        trackers = [tracker.name for tracker in loss_trackers(self.heads or [])]
         return ["loss", *trackers, *(key for key, _, _, _ in self.metric_entries or [])]
 
     def reset_metrics(self) -> None:

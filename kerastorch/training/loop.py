@@ -339,6 +339,8 @@ def predict(
         outputs.append(_assemble_predictions(part, count, pad_value))
     if structure is None or not isinstance(structure, (list, tuple, dict)):
         return outputs[0]
+    if isinstance(structure, dict):  # Keras returns the keys sorted
+        return dict(zip(sorted(structure), outputs, strict=True))
     return pack_as(structure, outputs)
 
 
@@ -470,7 +472,9 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
             if not model.built:  # a layer needs data to build (e.g. Dense after Flatten)
                 with eval_mode(model):
                     model(first.x, mask=first.mask)
-                model.reset_states()  # that forward must not advance stateful layers
+                reset_states = getattr(model, "reset_states", None)
+                if callable(reset_states):  # that forward must not advance stateful layers
+                    reset_states()
     if model.compiled is not None:
         model.compiled.place(model)
     return placement_of(model)

@@ -44,6 +44,7 @@ class OutputHead:
         self.metrics: list[Any] = []
         self.weighted_metrics: list[Any] = []
         self.loss_tracker: Any = None
+        self.loss_rank = 0  # where its loss comes in Keras's list of losses
 
 
 def resolve_heads(
@@ -84,10 +85,18 @@ def resolve_heads(
             for spec in head_specs:  # a typo fails in compile, not at the first batch
                 metrics_module.get(spec, loss=head.loss, output_shape=None)
     if sum(head.loss is not None for head in heads) > 1:
-        for head in heads:
+        for position, head in enumerate(heads):
             if head.loss is not None:
                 head.loss_tracker = metrics_module.Mean(name=f"{head.name}_loss")
+            # Keras lists the losses in the order of a loss dict, else of the outputs.
+            head.loss_rank = list(loss).index(head.key) if isinstance(loss, dict) else position
     return heads
+
+
+def loss_trackers(heads: Sequence[OutputHead]) -> list[Any]:
+    """The per-output loss means, in Keras's order."""
+    ordered = sorted(heads, key=lambda head: head.loss_rank)
+    return [head.loss_tracker for head in ordered if head.loss_tracker is not None]
 
 
 def _described(keys: Sequence[str | None]) -> str:
