@@ -111,3 +111,23 @@ def test_text_classifier(tmp_path):
     scores = [numbers(line)[0] for line in out.splitlines()[-2:]]
     assert scores[0] > 0.5 > scores[1]  # the positive review, then the negative one
     assert "x: (1200, 16)" in out
+
+
+def test_two_input_forecaster(tmp_path):
+    out = run_example("two_input_forecaster.py", tmp_path)
+    first, last = numbers(line_after(out, "val_loss fell from"))
+    baseline = numbers(line_after(out, "predicting zero would give"))[0]
+    assert last < first / 2 and last < baseline / 3
+    assert "Total params: 1,793" in out  # LSTM(16) + Dense(8) + Dense(16) + Dense(1), as Keras
+    assert "concatenate (Concatenate)" in out and "lstm[0][0], dense[0][0]" in out
+    pairs = out.split("predicted vs actual")[1].strip().splitlines()
+    predicted, actual = np.array([numbers(pair) for pair in pairs]).T
+    assert len(predicted) == 3 and np.abs(predicted - actual).max() < 0.5
+
+
+def test_seq2seq(tmp_path):
+    out = run_example("seq2seq.py", tmp_path)
+    assert numbers(line_after(out, "val_accuracy (teacher forcing):"))[0] > 0.95
+    assert numbers(line_after(out, "sequences reversed exactly (greedy decoding):"))[0] >= 0.9
+    shown = re.findall(r"^  ([\d ]+) -> ([\d ]+)$", out, flags=re.MULTILINE)
+    assert len(shown) == 3 and all(a.split()[::-1] == b.split() for a, b in shown)

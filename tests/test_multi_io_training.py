@@ -14,7 +14,7 @@ from kerastorch.saving import serialization
 from kerastorch.training.data import Signature, StructuredData, adapt, as_data
 from tests.helpers import assert_close
 
-FIT = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
+FIT = {"epochs": 2, "batch_size": 8, "shuffle": False, "verbose": 0}
 
 
 def two_output_model(lib, dict_outputs=False):

@@ -288,7 +288,8 @@ class CompiledModel:
             weight = mask_weight
             if weighted and sample_weight is not None:
                 weight = (
-                    sample_weight if mask_weight is None
+                    sample_weight
+                    if mask_weight is None
                     else _combine_weights(mask_weight, sample_weight)
                 )
             metric.update_state(target, pred, sample_weight=weight)

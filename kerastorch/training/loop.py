@@ -185,9 +185,7 @@ def evaluate(
     compiled = _require_compiled(model, "evaluate")
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    eval_input = data_module.as_data(
-        x, y, sample_weight, signature=data_module.signature_of(model)
-    )
+    eval_input = data_module.as_data(x, y, sample_weight, signature=data_module.signature_of(model))
     if not eval_input.has_targets:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_input, batch_size, steps)

@@ -81,7 +81,9 @@ def resolve_heads(
         heads.append(OutputHead(key, name if count > 1 else None, item, weight))
     for arg, specs in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
         for head, head_specs in zip(heads, _metric_specs(specs, keys, arg, model), strict=True):
-            setattr(head, f"{'metric' if arg == 'metrics' else 'weighted_metric'}_specs", head_specs)
+            setattr(
+                head, f"{'metric' if arg == 'metrics' else 'weighted_metric'}_specs", head_specs
+            )
             for spec in head_specs:  # a typo fails in compile, not at the first batch
                 metrics_module.get(spec, loss=head.loss, output_shape=None)
     if sum(head.loss is not None for head in heads) > 1:

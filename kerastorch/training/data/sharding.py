@@ -186,6 +186,4 @@ class ShardedAdapter(DataAdapter):
 
 
 def _rows(batch: Batch, start: int, stop: int) -> Batch:
-    return Batch(
-        *(map_structure(lambda t: None if t is None else t[start:stop], f) for f in batch)
-    )
+    return Batch(*(map_structure(lambda t: None if t is None else t[start:stop], f) for f in batch))
