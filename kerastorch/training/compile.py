@@ -12,9 +12,8 @@ import torch
 
 from kerastorch import losses as losses_module
 from kerastorch import metrics as metrics_module
-from kerastorch import mixed_precision
+from kerastorch import mixed_precision, symbolic
 from kerastorch import optimizers as optimizers_module
-from kerastorch import symbolic
 from kerastorch.layers.base import Layer
 from kerastorch.training.outputs import (
     OutputHead,

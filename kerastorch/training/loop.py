@@ -321,7 +321,9 @@ def predict(
             callback_list.on_batch_end(
                 "predict",
                 step,
-                lambda: {"outputs": pack_as(structure, [o.numpy() for o in results[-1][1]])},
+                lambda outputs=outputs, cpu=results[-1][1]: {
+                    "outputs": pack_as(outputs, [out.numpy() for out in cpu])
+                },
             )
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:

@@ -79,13 +79,15 @@ def resolve_heads(
         if count > 1 and name is None:  # outputs without names: Keras names them by their loss
             name = key if key is not None else getattr(item, "name", None)
         heads.append(OutputHead(key, name if count > 1 else None, item, weight))
-    for arg, specs in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
-        for head, head_specs in zip(heads, _metric_specs(specs, keys, arg, model), strict=True):
-            setattr(
-                head, f"{'metric' if arg == 'metrics' else 'weighted_metric'}_specs", head_specs
-            )
-            for spec in head_specs:  # a typo fails in compile, not at the first batch
-                metrics_module.get(spec, loss=head.loss, output_shape=None)
+    per_head = zip(
+        _metric_specs(metrics, keys, "metrics", model),
+        _metric_specs(weighted_metrics, keys, "weighted_metrics", model),
+        strict=True,
+    )
+    for head, (specs, weighted_specs) in zip(heads, per_head, strict=True):
+        head.metric_specs, head.weighted_metric_specs = specs, weighted_specs
+        for spec in specs + weighted_specs:  # a typo fails in compile, not at the first batch
+            metrics_module.get(spec, loss=head.loss, output_shape=None)
     if sum(head.loss is not None for head in heads) > 1:
         for position, head in enumerate(heads):
             if head.loss is not None:

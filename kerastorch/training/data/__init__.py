@@ -64,6 +64,7 @@ from kerastorch.training.data.torch_data import BatchedDataset, DatasetData, Ite
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "OUT_OF_DATA",
+    "SINGLE",
     "ArrayData",
     "Batch",
     "BatchStreamData",
@@ -77,7 +78,6 @@ __all__ = [
     "IterableDatasetData",
     "LazyArray",
     "RaggedData",
-    "SINGLE",
     "ShardedAdapter",
     "Signature",
     "StreamAdapter",
