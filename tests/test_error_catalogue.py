@@ -162,6 +162,75 @@ def processes_hold_different_data(tmp_path):
     check_same_data_size([(64, 4, 16), (48, 3, 16)], "fit(x)")
 
 
+# -- several inputs and outputs --
+
+
+def _two_io_model(compile_args: dict | None = None) -> kerastorch.Model:
+    prices, sector = Input((None, 4), name="prices"), Input((3,), name="sector")
+    merged = kerastorch.layers.Concatenate()([kerastorch.layers.LSTM(4)(prices), sector])
+    level = Dense(1, name="level")(merged)
+    direction = Dense(2, activation="softmax", name="direction")(merged)
+    model = kerastorch.Model([prices, sector], [level, direction])
+    if compile_args is not None:
+        model.compile(optimizer="adam", **compile_args)
+    return model
+
+
+def _two_io_data(n: int = 8) -> tuple[dict, list]:
+    rng = np.random.default_rng(0)
+    x = {"prices": rng.normal(size=(n, 5, 4)), "sector": rng.normal(size=(n, 3))}
+    return x, [rng.normal(size=(n, 1)), rng.integers(0, 2, n)]
+
+
+_LOSSES = {"loss": ["mse", "sparse_categorical_crossentropy"]}
+
+
+def fit_with_too_many_inputs(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit([x["prices"], x["sector"], x["sector"]], y, verbose=0)
+
+
+def fit_with_one_array_for_two_inputs(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit(x["prices"], y, verbose=0)
+
+
+def fit_with_a_dict_missing_an_input(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit({"prices": x["prices"], "sectr": x["sector"]}, y, verbose=0)
+
+
+def fit_with_y_of_three_outputs(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit(x, [*y, y[0]], verbose=0)
+
+
+def fit_with_y_dict_missing_an_output(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit(x, {"level": y[0], "directoin": y[1]}, verbose=0)
+
+
+def compile_loss_dict_with_unknown_output(tmp_path):
+    _two_io_model({"loss": {"level": "mse", "dirction": "mse"}})
+
+
+def compile_loss_dict_missing_an_output(tmp_path):
+    _two_io_model({"loss": {"level": "mse"}})
+
+
+def compile_metrics_list_of_wrong_length(tmp_path):
+    _two_io_model({**_LOSSES, "metrics": ["mae"]})
+
+
+def compile_one_loss_weight_for_two_outputs(tmp_path):
+    _two_io_model({**_LOSSES, "loss_weights": 0.5})
+
+
+def class_weight_with_two_outputs(tmp_path):
+    x, y = _two_io_data()
+    _two_io_model(_LOSSES).fit(x, y, class_weight={0: 1.0, 1: 2.0}, verbose=0)
+
+
 CATALOGUE = [
     # -- callbacks --
     Case(
@@ -226,6 +295,70 @@ CATALOGUE = [
         ValueError,
         r"fit\(x\): the processes hold different amounts of data: samples \[64, 48\], batches "
         r"\[4, 3\] \(by rank\)\. .*auto_shard_dataset=False",
+    ),
+    # -- several inputs and outputs --
+    Case(
+        "fit-too-many-inputs",
+        fit_with_too_many_inputs,
+        ValueError,
+        r"Model '\w+' has 2 inputs \['prices', 'sector'\], received x with 3 arrays",
+    ),
+    Case(
+        "fit-one-array-for-two-inputs",
+        fit_with_one_array_for_two_inputs,
+        ValueError,
+        r"Model '\w+' has 2 inputs \['prices', 'sector'\], received one ndarray\. Pass a list",
+    ),
+    Case(
+        "fit-dict-missing-an-input",
+        fit_with_a_dict_missing_an_input,
+        ValueError,
+        r"has inputs \['prices', 'sector'\]; x has no \['sector'\] \(it has \['sectr'\] "
+        r"instead\)",
+    ),
+    Case(
+        "fit-y-of-three-outputs",
+        fit_with_y_of_three_outputs,
+        ValueError,
+        r"has 2 outputs \['level', 'direction'\], received y with 3 arrays",
+    ),
+    Case(
+        "fit-y-dict-missing-an-output",
+        fit_with_y_dict_missing_an_output,
+        ValueError,
+        r"has outputs \['level', 'direction'\]; y has no \['direction'\] \(it has "
+        r"\['directoin'\] instead\)",
+    ),
+    Case(
+        "loss-dict-unknown-output",
+        compile_loss_dict_with_unknown_output,
+        ValueError,
+        r"compile\(loss=\.\.\.\) names output\(s\) \['dirction'\] that the model does not have; "
+        r"its outputs are \['level', 'direction'\]",
+    ),
+    Case(
+        "loss-dict-missing-an-output",
+        compile_loss_dict_missing_an_output,
+        ValueError,
+        r"has no loss for output\(s\) \['direction'\]; .*None for an output that is not trained",
+    ),
+    Case(
+        "metrics-list-of-wrong-length",
+        compile_metrics_list_of_wrong_length,
+        ValueError,
+        r"compile\(metrics=\['mae'\]\) has 1 entries for 2 outputs",
+    ),
+    Case(
+        "one-loss-weight-for-two-outputs",
+        compile_one_loss_weight_for_two_outputs,
+        ValueError,
+        r"compile\(loss_weights=0\.5\) is one number, but the model has 2 outputs",
+    ),
+    Case(
+        "class-weight-with-two-outputs",
+        class_weight_with_two_outputs,
+        ValueError,
+        r"`class_weight` is only supported for Models with a single output",
     ),
 ]
 
