@@ -404,3 +404,10 @@ def test_structured_data_splits_every_array_at_the_same_sample():
     assert batch.x[1][:, 0, 0].tolist() == [7.0, 8.0, 9.0]
     assert batch.mask[1].sum(1).tolist() == [2, 3, 1] and batch.mask[0] is None
     assert batch.y.tolist() == [7, 8, 9]  # one output given as {name: array}
+
+
+def test_predict_on_batch_with_a_dict_of_inputs_is_one_batch(keras, two_input_data):
+    x, _ = two_input_data
+    keras_model = two_input_model(keras)
+    model = twin(keras_model, two_input_model(kerastorch))
+    assert_close(model.predict_on_batch(x), keras_model.predict_on_batch(x), atol=1e-5)

@@ -419,9 +419,15 @@ class Model(Layer):
 
         return test_on_batch(self, x, y, sample_weight=sample_weight, return_dict=return_dict)
 
-    def predict_on_batch(self, x: Any) -> np.ndarray:
-        """Outputs for all of ``x`` as one batch."""
-        return self.predict(x, batch_size=len(x), verbose=0)
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for all of ``x`` (one array, or a list or dict of them per input) as one
+        batch."""
+        first = x
+        if isinstance(x, dict):
+            first = next(iter(x.values()))
+        elif isinstance(x, (list, tuple)) and self.data_names() is not None:
+            first = x[0] if x and (torch.is_tensor(x[0]) or isinstance(x[0], np.ndarray)) else x
+        return self.predict(x, batch_size=max(len(first), 1), verbose=0)
 
     def reset_metrics(self) -> None:
         if self.compiled is not None:
