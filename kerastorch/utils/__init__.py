@@ -9,6 +9,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
     get_registered_object,
     register_keras_serializable,
 )
+from kerastorch.utils.dataset import Pipeline
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.seed import set_random_seed
@@ -18,6 +19,7 @@ from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_fr
 
 __all__ = [
     "CustomObjectScope",
+    "Pipeline",
     "TimeseriesWindows",
     "Tokenizer",
     "custom_object_scope",

@@ -5,7 +5,9 @@ which ``fit`` may split for validation), ``adapt()`` creates the :class:`DataAda
 it with a batch size, shuffling and order. One module per kind of input: ``arrays.py`` (numpy
 arrays, tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different
 lengths), ``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by
-``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches).
+``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches),
+``pipelines.py`` (the ``tf.data``-like datasets of Keras's utilities, such as
+``timeseries_dataset_from_array``).
 ``indexed.py`` serves the inputs read by sample index (arrays, ragged lists, map-style
 datasets), ``generators.py`` the streams; ``elements.py`` says what one yielded batch or
 sample means, ``epochs.py`` which batches make an epoch (``steps_per_epoch``), and
@@ -46,12 +48,14 @@ from kerastorch.training.data.base import (
     to_tensor,
 )
 from kerastorch.training.data.elements import collate, to_batch
-from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator
+from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator, require_end
 from kerastorch.training.data.generators import BatchStreamData, StreamAdapter, StreamData
 from kerastorch.training.data.indexed import IndexedAdapter, IndexedData, split_point
+from kerastorch.training.data.pipelines import PipelineData
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
 from kerastorch.training.data.sharding import ShardedAdapter, check_global_batch_size
-from kerastorch.training.data.torch_data import BatchedDataset, DatasetData, IterableDatasetData
+from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
+from kerastorch.utils.dataset import Pipeline
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -59,7 +63,6 @@ __all__ = [
     "ArrayData",
     "Batch",
     "BatchStreamData",
-    "BatchedDataset",
     "DataAdapter",
     "DatasetData",
     "EpochIterator",
@@ -68,6 +71,7 @@ __all__ = [
     "InputData",
     "IterableDatasetData",
     "LazyArray",
+    "PipelineData",
     "RaggedData",
     "ShardedAdapter",
     "StreamAdapter",
@@ -85,6 +89,7 @@ __all__ = [
     "is_batch_source",
     "is_ragged",
     "pad_batch",
+    "require_end",
     "split_point",
     "to_batch",
     "to_tensor",
@@ -109,6 +114,8 @@ def is_batch_source(value: Any) -> bool:
 
 
 def _source_data(x: Any) -> InputData:
+    if isinstance(x, Pipeline):
+        return PipelineData(x)
     if isinstance(x, DataLoader):
         return BatchStreamData(x)
     if isinstance(x, IterableDataset):
@@ -119,6 +126,8 @@ def _source_data(x: Any) -> InputData:
 
 
 def _kind(data: InputData) -> str:
+    if isinstance(data, PipelineData):
+        return "dataset"
     if isinstance(data, BatchStreamData):
         if isinstance(data.source, DataLoader):
             return "torch DataLoader"
@@ -188,10 +197,10 @@ def adapt(
     Args:
         data: From :func:`as_data`.
         batch_size: Samples per batch. A stream of ready batches (a ``DataLoader``, a
-            generator) keeps its own, and a :class:`BatchedDataset` its own when it has one,
-            as Keras keeps a batched dataset's.
-        shuffle: A new random order every pass, for arrays and map-style datasets (a
-            :class:`BatchedDataset` follows its own ``shuffle``; streams their own order).
+            generator, a :class:`~kerastorch.utils.dataset.Pipeline`) keeps its own, as Keras
+            keeps a batched dataset's.
+        shuffle: A new random order every pass, for arrays and map-style datasets (streams
+            keep their own order).
         keep_order: Batches in input order (unless shuffled); False lets ragged sequences of
             similar lengths go together (NOTE [length buckets] in ``indexed.py``).
         class_weight: Keras's ``class_weight`` (see ``check_class_weight``).
@@ -210,13 +219,5 @@ def adapt(
         raise TypeError(f"adapt() takes the data of as_data(), received {type(data).__name__}.")
     if class_weight is not None:
         data = data.with_class_weight(class_weight)
-    if isinstance(data, DatasetData) and isinstance(data.dataset, BatchedDataset):
-        served = data.dataset
-        return IndexedAdapter(
-            data,
-            batch_size=served.batch_size or batch_size,
-            shuffle=served.shuffle,
-            seed=served.seed,
-        )
     by_length = not keep_order and data.lengths is not None
     return IndexedAdapter(data, batch_size=batch_size, shuffle=shuffle, by_length=by_length)

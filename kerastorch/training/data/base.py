@@ -136,6 +136,8 @@ class DataAdapter:
         batch_size: Samples per batch, or None when the input brings its own batches (a
             ``DataLoader``, a generator).
         one_shot: The input can be read only once (a generator): passes continue it.
+        infinite: A pass never ends (a repeated dataset): ``steps_per_epoch`` / ``steps`` must
+            say where an epoch ends.
         varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
             the model is built with an unknown time axis.
         description: How errors name the input, as the :class:`InputData` served.
@@ -143,6 +145,7 @@ class DataAdapter:
 
     batch_size: int | None = None
     one_shot = False
+    infinite = False
     varying_shapes = False
     description = "arrays"
 

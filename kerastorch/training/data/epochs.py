@@ -33,6 +33,16 @@ OUT_OF_DATA = (
 _END = object()
 
 
+def require_end(data: DataAdapter, steps: int | None) -> None:
+    """An infinite input needs ``steps`` to end an epoch (or a prediction)."""
+    if data.infinite and steps is None:
+        raise ValueError(
+            f"{data.description} is infinite (repeat() without a count?): pass "
+            "steps_per_epoch (fit), validation_steps or steps (evaluate / predict) to say "
+            "how many batches make an epoch, or repeat it a finite number of times."
+        )
+
+
 class EpochIterator:
     """Batches of one epoch at a time from a data adapter (NOTE [steps per epoch]).
 
@@ -49,6 +59,7 @@ class EpochIterator:
     def __init__(
         self, data: DataAdapter, steps: int | None = None, continue_passes: bool = True
     ) -> None:
+        require_end(data, steps)
         self.data = data
         self.steps = steps
         self.continue_passes = continue_passes or data.one_shot

@@ -99,6 +99,7 @@ class ShardedAdapter(DataAdapter):
         self.passes = 0  # fresh passes started, the same count on every process
         self.batch_size = data.batch_size
         self.one_shot = data.one_shot
+        self.infinite = data.infinite
         self.varying_shapes = data.varying_shapes
         self.description = data.description
 
