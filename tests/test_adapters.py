@@ -49,7 +49,7 @@ def test_each_input_gets_its_adapter_and_batch_size():
     windows = timeseries_dataset_from_array(np.arange(20.0), None, sequence_length=3, batch_size=5)
     served = data_module.adapt(data_module.as_data(windows), batch_size=4, shuffle=True)
     assert isinstance(served, StreamAdapter) and served.num_batches() == 4
-    assert [b.x[:, 0].tolist() for b in served.batches()][0] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert next(served.batches()).x[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
 def test_order_shuffling_and_length_buckets():

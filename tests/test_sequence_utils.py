@@ -156,6 +156,9 @@ class _GrainSource:
     def to_iter_dataset(self):
         return self
 
+    def shuffle(self, seed):  # Keras's own permutation comes before; grain's is left out
+        return self
+
     def __iter__(self):
         return iter(self.items)
 
@@ -181,6 +184,7 @@ def keras_windows(keras, monkeypatch):
     monkeypatch.setattr(timeseries_dataset_utils, "grain", grain)
 
     def windows(data, targets, sequence_length, **kwargs):
+        """Keras's windows; with shuffle=True, in Keras's order before its shuffle buffer."""
         items = list(
             keras.utils.timeseries_dataset_from_array(
                 data, targets, sequence_length, batch_size=None, format="grain", **kwargs
@@ -243,6 +247,49 @@ def test_timeseries_windows_match_keras(keras_windows, kwargs, feature_shape):
     batches = list(alone.as_numpy_iterator())
     if batches:
         np.testing.assert_array_equal(np.concatenate(batches), expected_x)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sequence_length": 5, "batch_size": 4},
+        {"sequence_length": 3, "sequence_stride": 2, "sampling_rate": 2, "batch_size": 3},
+        {"sequence_length": 4, "start_index": 7, "end_index": 180, "batch_size": 16},
+        {"sequence_length": 6, "batch_size": None},
+    ],
+    ids=_case_id,
+)
+def test_timeseries_shuffle_follows_keras_order_and_buffer(keras_windows, kwargs):
+    """Keras permutes the windows once with np.random.RandomState(seed) (reproduced exactly),
+    then draws them through a shuffle buffer of 8 * batch_size (1024 without batches): every
+    pass holds Keras's windows, and the window at output position p is at most buffer - 1
+    places later in Keras's permuted order (a buffer only ever holds the next few)."""
+    data = np.arange(200, dtype="float32")[:, None] * np.ones((1, 2), "float32")
+    targets = np.arange(200)  # a window's target names its first row
+    batch_size = kwargs.pop("batch_size")
+    buffer = 1024 if batch_size is None else 8 * batch_size
+    _, keras_order = keras_windows(data, targets, shuffle=True, seed=11, **kwargs)
+    dataset = timeseries_dataset_from_array(
+        data, targets, batch_size=batch_size, shuffle=True, seed=11, **kwargs
+    )
+    passes = []
+    for _ in range(2):
+        if batch_size is None:
+            rows = list(dataset)
+            x = torch.stack([w for w, _ in rows]).numpy()
+            y = torch.stack([t for _, t in rows]).numpy()
+        else:
+            batches = list(dataset)
+            assert len(batches) == len(dataset) == -(-len(keras_order) // batch_size)
+            assert all(len(b[1]) == batch_size for b in batches[:-1])
+            x = torch.cat([b[0] for b in batches]).numpy()
+            y = torch.cat([b[1] for b in batches]).numpy()
+        np.testing.assert_array_equal(x[:, 0, 0], y)  # each window still has its own target
+        assert sorted(y.tolist()) == sorted(keras_order.tolist())
+        place = {int(t): q for q, t in enumerate(keras_order)}
+        assert all(place[int(t)] <= p + buffer - 1 for p, t in enumerate(y))
+        passes.append(y)
+    assert not np.array_equal(passes[0], passes[1])  # reshuffled every pass
 
 
 def test_timeseries_targets_of_other_shapes_and_lengths_match_keras(keras_windows):
@@ -313,7 +360,9 @@ def test_windows_index_errors():
 def test_windows_are_not_copied():
     data = np.random.randn(10_000, 8).astype("float32")
     targets = np.random.randn(10_000).astype("float32")
-    windows = timeseries_dataset_from_array(data, targets, sequence_length=50, batch_size=32).windows
+    windows = timeseries_dataset_from_array(
+        data, targets, sequence_length=50, batch_size=32
+    ).windows
     # The dataset holds views of the arrays it was given, and no other tensor of any size.
     assert windows.data.data_ptr() == data.ctypes.data
     assert windows.data.untyped_storage().nbytes() == data.nbytes

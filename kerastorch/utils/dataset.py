@@ -149,14 +149,24 @@ class Pipeline:
     def from_tensor_slices(cls, tensors: Any) -> Pipeline:
         """The rows of ``tensors`` (a tensor / array, or a tuple / list / dict of them of one
         length) as elements, as ``tf.data.Dataset.from_tensor_slices``."""
+
+        def convert(value: Any) -> Any:  # tuples and dicts are structure, a list is data
+            if isinstance(value, tuple):
+                return tuple(convert(item) for item in value)
+            if isinstance(value, dict):
+                return {key: convert(item) for key, item in value.items()}
+            if torch.is_tensor(value) or isinstance(value, np.ndarray):
+                return value
+            return np.asarray(value)
+
+        converted = convert(tensors)
         leaves: list[Any] = []
-        _map_structure(leaves.append, tensors)
-        if not leaves:
-            raise ValueError("Pipeline.from_tensor_slices: received no tensors.")
-        converted = _map_structure(
-            lambda v: v if torch.is_tensor(v) or isinstance(v, np.ndarray) else np.asarray(v),
-            tensors,
-        )
+        _map_structure(leaves.append, converted)
+        if not leaves or any(leaf.ndim == 0 for leaf in leaves):
+            raise ValueError(
+                "Pipeline.from_tensor_slices: expected tensors or arrays with a first axis to "
+                "slice (a tuple or dict of them), received a scalar or nothing."
+            )
         lengths = {len(leaf) for leaf in leaves}
         if len(lengths) != 1:
             raise ValueError(
