@@ -12,6 +12,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
 from kerastorch.utils.dataset import Pipeline
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
+from kerastorch.utils.py_dataset import PyDataset
 from kerastorch.utils.seed import set_random_seed
 from kerastorch.utils.sequence import pad_sequences
 from kerastorch.utils.text import Tokenizer, text_to_word_sequence, tokenizer_from_json
@@ -20,6 +21,7 @@ from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_fr
 __all__ = [
     "CustomObjectScope",
     "Pipeline",
+    "PyDataset",
     "TimeseriesWindows",
     "Tokenizer",
     "custom_object_scope",

@@ -7,7 +7,7 @@ arrays, tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences
 lengths), ``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by
 ``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches),
 ``pipelines.py`` (the ``tf.data``-like datasets of Keras's utilities, such as
-``timeseries_dataset_from_array``).
+``timeseries_dataset_from_array``), ``py_datasets.py`` (Keras's ``PyDataset``).
 ``indexed.py`` serves the inputs read by sample index (arrays, ragged lists, map-style
 datasets), ``generators.py`` the streams; ``elements.py`` says what one yielded batch or
 sample means, ``epochs.py`` which batches make an epoch (``steps_per_epoch``), and
@@ -52,10 +52,12 @@ from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator, require_
 from kerastorch.training.data.generators import BatchStreamData, StreamAdapter, StreamData
 from kerastorch.training.data.indexed import IndexedAdapter, IndexedData, split_point
 from kerastorch.training.data.pipelines import PipelineData
+from kerastorch.training.data.py_datasets import PyDatasetAdapter, PyDatasetData
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
 from kerastorch.training.data.sharding import ShardedAdapter, check_global_batch_size
 from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
 from kerastorch.utils.dataset import Pipeline
+from kerastorch.utils.py_dataset import PyDataset
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -72,6 +74,8 @@ __all__ = [
     "IterableDatasetData",
     "LazyArray",
     "PipelineData",
+    "PyDatasetAdapter",
+    "PyDatasetData",
     "RaggedData",
     "ShardedAdapter",
     "StreamAdapter",
@@ -116,6 +120,8 @@ def is_batch_source(value: Any) -> bool:
 def _source_data(x: Any) -> InputData:
     if isinstance(x, Pipeline):
         return PipelineData(x)
+    if isinstance(x, PyDataset):
+        return PyDatasetData(x)
     if isinstance(x, DataLoader):
         return BatchStreamData(x)
     if isinstance(x, IterableDataset):
@@ -128,6 +134,8 @@ def _source_data(x: Any) -> InputData:
 def _kind(data: InputData) -> str:
     if isinstance(data, PipelineData):
         return "dataset"
+    if isinstance(data, PyDatasetData):
+        return "PyDataset"
     if isinstance(data, BatchStreamData):
         if isinstance(data.source, DataLoader):
             return "torch DataLoader"
@@ -210,6 +218,8 @@ def adapt(
         >>> type(data).__name__, data.num_batches()
         ('IndexedAdapter', 2)
     """
+    if isinstance(data, PyDatasetData):  # its own batches; fit's shuffle orders them
+        return PyDatasetAdapter(data, shuffle=shuffle, class_weight=class_weight)
     if isinstance(data, StreamData):
         own_batches = isinstance(data, BatchStreamData)
         return StreamAdapter(

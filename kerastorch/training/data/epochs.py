@@ -81,7 +81,25 @@ class EpochIterator:
             self.exhausted = True
 
     def next_epoch(self) -> Iterator[Batch] | None:
-        """The batches of the next epoch, or None when a one-shot input has nothing left."""
+        """The batches of the next epoch, or None when a one-shot input has nothing left.
+
+        An input with ``epoch_hooks`` (a ``PyDataset``) gets ``on_epoch_begin`` before the
+        epoch's first batch is read and ``on_epoch_end`` after its last one.
+        """
+        if not self.data.epoch_hooks:
+            return self._next_epoch()
+        self.data.on_epoch_begin()
+        batches = self._next_epoch()
+        if batches is None:
+            self.data.on_epoch_end()
+            return None
+        return self._ending(batches)
+
+    def _ending(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        yield from batches
+        self.data.on_epoch_end()
+
+    def _next_epoch(self) -> Iterator[Batch] | None:
         if self.exhausted:
             return None
         if self.steps is None and not self.data.one_shot:
