@@ -10,6 +10,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
     register_keras_serializable,
 )
 from kerastorch.utils.dataset import Pipeline
+from kerastorch.utils.directory_datasets import text_dataset_from_directory
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.py_dataset import PyDataset
@@ -33,6 +34,7 @@ __all__ = [
     "plot_history",
     "register_keras_serializable",
     "set_random_seed",
+    "text_dataset_from_directory",
     "text_to_word_sequence",
     "timeseries_dataset_from_array",
     "to_categorical",

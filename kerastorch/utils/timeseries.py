@@ -256,7 +256,7 @@ def timeseries_dataset_from_array(
         ...     series[:-10], series[10:], sequence_length=10, batch_size=32
         ... )
         >>> len(dataset), [tuple(x.shape) for x, y in dataset]
-        (3, [(32, 10), (32, 10), (26, 10)])
+        (3, [(32, 10), (32, 10), (17, 10)])
         >>> for x, y in dataset.take(1):
         ...     print(x[0].tolist() == series[:10].tolist(), float(y[0]))
         True 10.0
