@@ -267,3 +267,35 @@ def test_errors_and_the_super_init_warning():
         model.fit(Endless(), verbose=0)
     assert len(model.fit(Endless(), steps_per_epoch=3, epochs=2, verbose=0).history["loss"]) == 2
     assert model.predict(Endless(), steps=2, verbose=0).shape == (4, 1)
+
+
+def test_class_weight_and_inputs_only_batches(keras):
+    class Labels(kt.utils.PyDataset):
+        def __init__(self, with_targets=True, **kwargs):
+            super().__init__(**kwargs)
+            rng = np.random.default_rng(1)
+            self.x = rng.normal(size=(12, 3)).astype("float32")
+            self.y = (np.arange(12) % 2).astype("float32")[:, None]
+            self.with_targets = with_targets
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            rows = slice(4 * index, 4 * index + 4)
+            return (self.x[rows], self.y[rows]) if self.with_targets else self.x[rows]
+
+    reference, model = models(keras)
+    data = Labels()
+    weights = {0: 1.0, 1: 3.0}
+    expected = reference.fit(
+        data.x, data.y, batch_size=4, epochs=2, shuffle=False, verbose=0, class_weight=weights
+    )
+    actual = model.fit(data, epochs=2, shuffle=False, verbose=0, class_weight=weights)
+    np.testing.assert_allclose(actual.history["loss"], expected.history["loss"], rtol=1e-5)
+    # A dataset of inputs only: predict takes it.
+    np.testing.assert_allclose(
+        model.predict(Labels(with_targets=False), verbose=0),
+        reference.predict(data.x, verbose=0),
+        atol=1e-5,
+    )
