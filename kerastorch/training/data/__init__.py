@@ -19,9 +19,11 @@ What each input accepts, as in Keras: arrays take ``y``, ``sample_weight``, ``cl
 own targets and weights (``y`` and ``sample_weight`` must be None) and cannot be split
 (``validation_split``); ``class_weight`` applies to each of their batches that has no weights.
 A map-style ``Dataset`` is batched with ``batch_size`` and shuffled with ``shuffle``; an
-``IterableDataset`` is batched with ``batch_size``; a ``DataLoader`` or a generator is used as
-is, and ``batch_size`` / ``shuffle`` are ignored (Keras ignores them too; unlike Keras, no warning
-is given for ``shuffle=True``, ``fit``'s default).
+``IterableDataset`` is batched with ``batch_size``; a ``DataLoader``, a generator or a
+:class:`~kerastorch.utils.dataset.Pipeline` is used as is, and ``batch_size`` / ``shuffle`` are
+ignored (Keras ignores them too; unlike Keras, no warning is given for ``shuffle=True``, ``fit``'s
+default). A :class:`~kerastorch.utils.PyDataset` keeps its batches, and ``shuffle`` orders them
+anew every epoch, as in Keras.
 """
 
 from __future__ import annotations
