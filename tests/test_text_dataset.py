@@ -216,3 +216,58 @@ def test_keras_messages_are_printed(tree, capsys):
         "Found 9 files belonging to 3 classes.",
         "Using 6 files for training.",
     ]
+
+
+def test_a_folder_of_texts_trains_an_lstm_through_a_mapped_pipeline(tmp_path, keras):
+    """keras-io's "text classification from scratch" flow: text_dataset_from_directory, then
+    ``dataset.map(vectorize)`` to token ids, then fit; equal to Keras trained on the same ids."""
+    reviews = {
+        "neg": ["bad movie", "awful plot and bad acting", "boring", "not good at all", "bad"],
+        "pos": ["great movie", "good plot", "loved the acting", "good good good", "great fun"],
+    }
+    for label, texts in reviews.items():
+        (tmp_path / label).mkdir()
+        for i, text in enumerate(texts):
+            (tmp_path / label / f"{i}.txt").write_text(text)
+    words = sorted({w for texts in reviews.values() for t in texts for w in t.split()})
+    vocabulary = {word: index + 1 for index, word in enumerate(words)}
+
+    def vectorize(texts, labels):
+        ids = np.zeros((len(texts), 5), "int64")
+        for row, text in enumerate(texts):
+            tokens = [vocabulary[w] for w in text.split()][:5]
+            ids[row, : len(tokens)] = tokens
+        return torch.from_numpy(ids), labels.float()[:, None]
+
+    dataset = kt.utils.text_dataset_from_directory(
+        tmp_path, batch_size=4, shuffle=False, verbose=False
+    ).map(vectorize)
+    x = torch.cat([ids for ids, _ in dataset]).numpy()
+    y = torch.cat([labels for _, labels in dataset]).numpy()
+    assert x.shape == (10, 5) and y[:, 0].tolist() == [0.0] * 5 + [1.0] * 5
+
+    reference = keras.Sequential(
+        [
+            keras.Input((5,), dtype="int64"),
+            keras.layers.Embedding(len(words) + 1, 8),
+            keras.layers.LSTM(4),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    reference.compile(optimizer="adam", loss="binary_crossentropy")
+    model = kt.Sequential(
+        [
+            kt.layers.Input((5,), dtype="int64"),
+            kt.layers.Embedding(len(words) + 1, 8),
+            kt.layers.LSTM(4),
+            kt.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.set_weights(reference.get_weights())
+    expected = reference.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    actual = model.fit(dataset, epochs=3, verbose=0, validation_data=dataset.take(1))
+    np.testing.assert_allclose(actual.history["loss"], expected.history["loss"], atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(dataset, verbose=0), reference.predict(x, verbose=0), atol=1e-5
+    )
