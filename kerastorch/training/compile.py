@@ -39,9 +39,17 @@ class CompiledModel:
     ``steps_per_execution`` other than 1 has no effect (steps run eagerly, one per batch): a
     warning says so.
 
+    A model of several outputs has one loss (with its weight) and its own metrics per output
+    (``heads``, resolved with Keras's rules in ``outputs.py``); its logs add ``<output>_loss``
+    and ``<output>_<metric>`` keys.
+
     Attributes:
-        metric_specs, weighted_metric_specs: The ``metrics`` and ``weighted_metrics`` given to
-            ``compile`` (names, metric objects or functions), as saving records them.
+        loss: The resolved loss, or a list or dict of them as ``compile`` received it.
+        loss_weights, metric_specs, weighted_metric_specs: The ``loss_weights``, ``metrics``
+            and ``weighted_metrics`` given to ``compile`` (names, metric objects or functions;
+            lists or dicts per output), as saving records them.
+        heads: One :class:`~kerastorch.training.outputs.OutputHead` per output (for a
+            subclassed model, known from its first outputs).
     """
 
     def __init__(
@@ -66,10 +74,9 @@ class CompiledModel:
         self.model = model
         self._penalty_layers: tuple[list[Any], list[Any]] | None = None
         self.optimizer = optimizers_module.get(optimizer)
-        # What compile received, as saving records it.
-        self.loss_spec, self.loss_weights = loss, loss_weights
-        self.metric_specs = _as_specs(metrics, "metrics")
-        self.weighted_metric_specs = _as_specs(weighted_metrics, "weighted_metrics")
+        self.loss_weights = loss_weights
+        self.metric_specs = _as_specs(metrics)
+        self.weighted_metric_specs = _as_specs(weighted_metrics)
         self.loss = (
             symbolic.map_structure(losses_module.get, loss)
             if isinstance(loss, (list, tuple, dict))
@@ -407,7 +414,7 @@ def _combine_weights(mask_weight: torch.Tensor, sample_weight: torch.Tensor | No
     return mask_weight * sample_weight
 
 
-def _as_specs(value: Any, arg: str) -> Any:
+def _as_specs(value: Any) -> Any:
     """``metrics`` / ``weighted_metrics`` as given: a list (one metric becomes a list of it), or
     a dict (per output)."""
     if value is None:
