@@ -6,6 +6,7 @@ preceded by ``<!-- skip: reason -->``. The pages' blocks assert the values they 
 that drifts from the library fails here.
 """
 
+import linecache
 import re
 import textwrap
 import warnings
@@ -69,7 +70,10 @@ def test_page_runs(page, tmp_path, monkeypatch, clean_globals):
             warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch")
             warnings.filterwarnings("ignore", category=FutureWarning, module="torch")
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-            exec(compile(code, f"{page.relative_to(DOCS)}:{line}", "exec"), namespace)
+            name = f"docs/{page.relative_to(DOCS)}, block at line {line}"
+            # Tracebacks then show the page's own lines.
+            linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+            exec(compile(code, name, "exec"), namespace)
 
 
 def test_skipped_blocks_say_why():

@@ -817,8 +817,9 @@ class Layer(nn.Module):
                 ``"glorot_uniform"`` for floating-point weights and ``"zeros"`` otherwise, as Keras.
             dtype: ``"float32"`` (the default), another dtype name or a ``torch.dtype``.
             trainable: Whether optimizers update it; Keras counts it as non-trainable otherwise.
-            autocast, aggregation, overwrite_with_gradient: Accepted for Keras compatibility and
-                ignored.
+            autocast: Accepted for Keras compatibility and ignored.
+            aggregation: Accepted for Keras compatibility and ignored.
+            overwrite_with_gradient: Accepted for Keras compatibility and ignored.
             regularizer: A penalty on this weight added to the training loss (as the layers'
                 ``kernel_regularizer``).
             constraint: A projection of this weight after each optimizer step.

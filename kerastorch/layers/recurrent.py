@@ -465,8 +465,10 @@ _SEQUENCE_ARGS = """\
         stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
             needs a fixed batch size (``Input(batch_shape=...)``).
         unroll: Accepted for Keras compatibility; the fused kernel is used.
-        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
         seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+        **kwargs: The base layer's arguments (``name``, ``dtype``, ``trainable``) and
+            ``zero_output_for_mask``: output zeros at masked steps instead of repeating the last
+            output (``Bidirectional`` sets it, as Keras's does).
 """
 
 
