@@ -36,6 +36,7 @@ class Sequential(Model):
     Args:
         layers: Layers to stack, optionally starting with ``Input(shape)``.
         name: The model's name.
+        trainable: ``False`` freezes every layer (no weight is trained), as Keras's argument.
 
     Example:
         >>> from kerastorch.layers import Input, LSTM, Dense
