@@ -261,8 +261,9 @@ class Model(Layer):
                 sequences of different lengths (each ``(length_i, features)``: padded per batch,
                 masked, grouped by length when shuffling); a numpy memmap (read batch by batch);
                 a dict ``{input name: array}``; or a torch ``Dataset`` / ``IterableDataset`` /
-                ``DataLoader`` or a generator yielding ``(x, y)`` or ``(x, y, sample_weight)``
-                batches (then ``y`` must be None).
+                ``DataLoader``, a ``kerastorch.utils.PyDataset`` or ``Pipeline``, or a generator
+                yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches (then ``y`` must be
+                None).
             y: The targets, aligned with ``x`` (None when ``x`` yields them).
             batch_size: Samples per step (default 32). Not for loaders and generators, which
                 batch themselves. Under ``torchrun`` it is the global batch of all processes.
