@@ -53,6 +53,7 @@ def fit(
     steps_per_epoch = data_module.check_steps(steps_per_epoch, "steps_per_epoch")
     validation_steps = data_module.check_steps(validation_steps, "validation_steps")
     class_weight = data_module.check_class_weight(class_weight)
+    _check_counts(epochs=epochs, initial_epoch=initial_epoch, validation_freq=validation_freq)
 
     # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
     # one adapter for each part, with its batch size, shuffling and order.
@@ -387,6 +388,20 @@ def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) ->
             f"{action}: batch {step} from {data.description} has no targets; the loss needs "
             "them. Yield (x, y) or (x, y, sample_weight) batches (samples, for a Dataset)."
         )
+
+
+def _check_counts(**counts: Any) -> None:
+    """``epochs``, ``initial_epoch`` (integers >= 0) and ``validation_freq`` (>= 1)."""
+    for arg, value in counts.items():
+        smallest = 1 if arg == "validation_freq" else 0
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < smallest
+        ):
+            raise ValueError(
+                f"fit: expected {arg} to be an integer >= {smallest}, received {arg}={value!r}."
+            )
 
 
 def _check_validation_passes(

@@ -148,7 +148,7 @@ class ArrayData(IndexedData):
                 )
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
-        for arg, value in (("x", self.x), ("y", self.y)):
+        for arg, value in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
             if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
                 check_finite(value, arg)
 

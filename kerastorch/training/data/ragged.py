@@ -121,6 +121,7 @@ class RaggedData(IndexedData):
             self.sample_weight.values = self.sample_weight.values.float()
         else:
             self.sample_weight = to_tensor(sample_weight, "sample_weight").float()
+            check_finite(self.sample_weight, "sample_weight")
         for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
             if value is not None and len(value) != n:
                 raise ValueError(
