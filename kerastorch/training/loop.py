@@ -93,6 +93,7 @@ def fit(
     placement = run.place(model, _prepare(model, train_data))
     if placement.device.type == "cuda":
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
+    _check_labels(model, compiled, train_input)
     compiled.bind_optimizer(model)
     train_data = run.shard(train_data, training=True, source="fit(x)")
     if val_data is not None:  # before the model is wrapped: a refused input leaves no wrapper
@@ -390,6 +391,20 @@ def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) ->
         )
 
 
+def _check_labels(model: Any, compiled: Any, data: data_module.InputData) -> None:
+    """Class labels given as an array are checked once per ``fit`` against the model's number
+    of outputs (a loss with ``check_labels``): out of range, they would fail inside the loss
+    with torch's "Target 5 is out of bounds." (a device-side assert on a GPU)."""
+    check = getattr(compiled.loss, "check_labels", None)
+    y = getattr(data, "y", None)
+    shape = getattr(model, "output_shape", None)
+    if check is None or not torch.is_tensor(y) or len(y) == 0:
+        return
+    if not (isinstance(shape, tuple) and shape and isinstance(shape[-1], int)):
+        return
+    check(y, shape[-1])
+
+
 def _check_counts(**counts: Any) -> None:
     """``epochs``, ``initial_epoch`` (integers >= 0) and ``validation_freq`` (>= 1)."""
     for arg, value in counts.items():
@@ -441,6 +456,8 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
     it for their first epoch.
     """
     first = data.first_batch()
+    if first.mask is not None:
+        _check_ragged_input(model, data)
     if not model.built:
         with torch.no_grad():
             if model.input_batch_shape is None:
@@ -462,6 +479,24 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
     if model.compiled is not None:
         model.compiled.place(model)
     return placement_of(model)
+
+
+def _check_ragged_input(model: Any, data: DataAdapter) -> None:
+    """A list of rows of different lengths is taken as sequences only by a model whose input has
+    a time axis: into ``Input((4,))`` it is rows with missing values (Keras refuses them too)."""
+    shape = model.input_batch_shape
+    lengths = getattr(getattr(data, "data", None), "lengths", None)
+    if shape is None or len(shape) != 2 or not isinstance(shape[1], int) or lengths is None:
+        return
+    wrong = torch.nonzero(lengths != shape[1]).flatten()
+    row = int(wrong[0])
+    raise ValueError(
+        f"x[{row}] has {int(lengths[row])} values, but model '{model.name}' takes rows of "
+        f"{shape[1]} (input shape {shape}); {len(wrong)} of the {len(lengths)} rows have another "
+        "length. A list of items of different lengths is taken as sequences only by a model "
+        "whose input has a time axis (e.g. Input((None, features))). Complete or drop the rows "
+        "of another length."
+    )
 
 
 def _verbose(verbose: int | str) -> int:
