@@ -306,7 +306,7 @@ def predict(
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
             # batch has a mask); a padded array the user gave comes back whole, as in Keras.
             ragged = mask is not None and batch.mask is not None
-            results.append((index, outputs.cpu(), batch.mask.cpu() if ragged else None))
+            results.append((index, _compact(outputs.cpu()), batch.mask.cpu() if ragged else None))
             callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
@@ -315,6 +315,15 @@ def predict(
     # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
     count = sum(len(out) for _, out, _ in results)
     return _assemble_predictions(results, count, pad_value)
+
+
+def _compact(outputs: torch.Tensor) -> torch.Tensor:
+    """The outputs kept until predict returns, without what they may be a view of: the last step
+    of an LSTM is a view of its whole ``(batch, timesteps, units)`` output, which would
+    otherwise stay alive for every batch until the end (``timesteps`` times the result)."""
+    if outputs.untyped_storage().nbytes() > outputs.nelement() * outputs.element_size():
+        return outputs.clone()
+    return outputs
 
 
 def _assemble_predictions(results, count: int, pad_value: float | None):
@@ -409,11 +418,7 @@ def _check_counts(**counts: Any) -> None:
     """``epochs``, ``initial_epoch`` (integers >= 0) and ``validation_freq`` (>= 1)."""
     for arg, value in counts.items():
         smallest = 1 if arg == "validation_freq" else 0
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < smallest
-        ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
             raise ValueError(
                 f"fit: expected {arg} to be an integer >= {smallest}, received {arg}={value!r}."
             )

@@ -25,6 +25,12 @@ def to_tensor(value: Any, arg: str) -> torch.Tensor:
     if torch.is_tensor(value):
         tensor = value.detach()
     else:
+        missing = _first_none(value)
+        if missing is not None:
+            raise ValueError(
+                f"{arg}[{missing}] is None: every item must be an array or a list of numbers. "
+                "Drop the missing items (with their targets), or fill them in."
+            )
         try:
             array = np.asarray(value)
         except ValueError as error:  # a ragged nested list
@@ -45,6 +51,16 @@ def to_tensor(value: Any, arg: str) -> torch.Tensor:
     elif not tensor.is_floating_point() and not tensor.is_complex() and tensor.dtype != torch.int64:
         tensor = tensor.long()
     return tensor
+
+
+def _first_none(value: Any) -> int | None:
+    """The index of the first None item of a list or tuple (what numpy would turn into an
+    array of objects, or refuse as "inhomogeneous")."""
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if item is None:
+                return i
+    return None
 
 
 def check_finite(tensor: torch.Tensor, arg: str, positions: torch.Tensor | None = None) -> None:
