@@ -15,6 +15,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
 import kerastorch
 from kerastorch import Input, Sequential
@@ -100,3 +101,90 @@ def test_predict_of_an_lstm_keeps_only_its_last_steps():
     assert shape.strip() == "(20000, 32)"
     # The result twice (batches, then their concatenation) plus one batch's work: ~15 MiB.
     assert float(growth_mib) < 40, growth_mib
+
+
+def _keras_twin(keras, model: Sequential):
+    twin = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    twin.set_weights(model.get_weights())
+    twin.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    return twin
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "int64", "bool"])
+def test_integer_and_boolean_arrays_train_as_floats_as_in_keras(keras, dtype):
+    # Issue 14, item 10: integers failed inside torch (mat1 and mat2 must have the same dtype).
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2 if dtype == "bool" else 9, size=(16, 4)).astype(dtype)
+    y = rng.normal(size=(16, 1)).astype("float32")
+    kerastorch.utils.set_random_seed(0)
+    model = Sequential([Input((4,)), Dense(1)])
+    model.compile(optimizer=kerastorch.optimizers.SGD(0.01), loss="mse")
+    twin = _keras_twin(keras, model)
+    args = {"epochs": 2, "batch_size": 8, "shuffle": False, "verbose": 0}
+    ours = model.fit(x, y, **args).history["loss"]
+    theirs = twin.fit(x, y, **args).history["loss"]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    predicted = model.predict(x, verbose=0)
+    assert predicted.dtype == np.float32
+    np.testing.assert_allclose(predicted, twin.predict(x, verbose=0), atol=1e-5)
+
+
+def test_embedding_ids_stay_integers():
+    # An Input of the default float dtype in front of an Embedding: Keras casts the ids to
+    # float32 and back, which changes ids above 2**24; kerastorch keeps them exact.
+    from kerastorch.layers import Embedding, Flatten
+
+    big = 2**24 + 1  # not a float32
+    model = Sequential([Input((2,)), Embedding(big + 1, 1), Flatten()])
+    table = np.zeros((big + 1, 1), "float32")
+    table[big], table[big - 1] = 1.0, -1.0
+    model.set_weights([table])
+    np.testing.assert_array_equal(model.predict(np.array([[big, 0]]), verbose=0), [[1.0, 0.0]])
+
+
+def test_an_input_declared_integer_is_left_as_it_is():
+    from kerastorch.layers import Lambda
+
+    model = Sequential([Input((3,), dtype="int32"), Lambda(lambda t: t * 2)])
+    out = model(torch.tensor([[1, 2, 3]]))
+    assert out.dtype == torch.int64 and out.tolist() == [[2, 4, 6]]
+
+
+def test_pandas_dataframes_train_as_their_arrays():
+    # Issue 14, item 10: pandas 3's copy-on-write arrays are read-only, and torch warned "The
+    # given NumPy array is not writable" on every fit (an error in this suite); nullable Float64
+    # columns were refused as objects; integer DataFrames failed inside torch.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 9, size=(16, 4))
+    y = rng.normal(size=(16, 1)).astype("float32")
+    frames = {
+        "int64": pd.DataFrame(values, columns=list("abcd")),
+        "float64": pd.DataFrame(values.astype("float64"), columns=list("abcd")),
+        "Float64": pd.DataFrame(values, columns=list("abcd")).astype("Float64"),
+        "Int64": pd.DataFrame(values, columns=list("abcd")).astype("Int64"),
+    }
+    args = {"epochs": 2, "batch_size": 8, "shuffle": False, "verbose": 0}
+    losses = {}
+    for kind, frame in {"array": values.astype("float32"), **frames}.items():
+        kerastorch.utils.set_random_seed(0)
+        model = Sequential([Input((4,)), Dense(1)])
+        model.compile(optimizer=kerastorch.optimizers.SGD(0.01), loss="mse")
+        target = pd.Series(y[:, 0]) if kind == "float64" else y
+        losses[kind] = model.fit(frame, target, **args).history["loss"]
+    for kind in frames:
+        np.testing.assert_allclose(losses[kind], losses["array"], rtol=1e-6, err_msg=kind)
+
+
+def test_pandas_missing_values_are_named_by_row():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.ones((6, 4)), columns=list("abcd")).astype("Float64")
+    frame.iloc[4, 2] = pd.NA
+    model = Sequential([Input((4,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(
+        ValueError,
+        match=r"x contains NaN or infinite values, in 1 sample\(s\), "
+        r"first at index 4",
+    ):
+        model.fit(frame, np.ones((6, 1)), verbose=0)
