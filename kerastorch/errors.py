@@ -7,6 +7,7 @@ there is one, how to fix it.
 from __future__ import annotations
 
 import difflib
+import pickle
 from collections.abc import Iterable
 
 
@@ -57,3 +58,26 @@ def unknown_name_error(kind: str, name: str, valid: Iterable[str]) -> ValueError
     return ValueError(
         f'Unknown {kind}: "{name}".{did_you_mean(name, valid)} Valid names: {", ".join(valid)}.'
     )
+
+
+def torch_load_failure(error: BaseException) -> str:
+    """Why ``torch.load(weights_only=True)`` failed, for a message about a damaged or hostile
+    file. Never torch's own advice to re-run with ``weights_only=False``: that would run
+    whatever code the file holds.
+
+    Example:
+        >>> torch_load_failure(pickle.UnpicklingError("Weights only load failed. ..."))[:50]
+        'it holds Python objects other than tensors, which '
+        >>> torch_load_failure(RuntimeError("failed finding central directory. More advice."))
+        'RuntimeError: failed finding central directory'
+    """
+    if isinstance(error, pickle.UnpicklingError):
+        return (
+            "it holds Python objects other than tensors, which are never loaded (loading them "
+            "could run code from the file)"
+        )
+    text = str(error).strip()
+    first = text.splitlines()[0].split(". ")[0].rstrip(".") if text else ""
+    if "weights_only" in first:
+        first = ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
