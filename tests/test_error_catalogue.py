@@ -291,6 +291,87 @@ def save_onto_a_folder(tmp_path):
     _model().save(tmp_path / "model.kt")
 
 
+def _saved_lstm(tmp_path) -> tuple[dict, bytes]:
+    """The config and the weights member of a saved Sequential([Input, LSTM(4), Dense(1)])."""
+    import json
+    import zipfile
+
+    from kerastorch.layers import LSTM
+
+    model = Sequential([Input((None, 3)), LSTM(4), Dense(1)])
+    model.save(tmp_path / "lstm.kt")
+    with zipfile.ZipFile(tmp_path / "lstm.kt") as archive:
+        return json.loads(archive.read("config.json")), archive.read("model.weights.pt")
+
+
+def weights_member_deflates_hugely(tmp_path):
+    # Issue 14, item 5: a 2 MiB file whose weights deflate to 2 GiB peaked at 4.4 GiB before it
+    # was refused. Here 80 MiB of zeros in 80 KiB; refused before a byte is inflated.
+    import json
+    import zipfile
+
+    config, _ = _saved_lstm(tmp_path)
+    with zipfile.ZipFile(tmp_path / "bomb.kt", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+        with archive.open("model.weights.pt", "w", force_zip64=True) as member:
+            for _ in range(80):
+                member.write(bytes(1 << 20))
+    kerastorch.models.load_model(tmp_path / "bomb.kt")
+
+
+def config_far_bigger_than_its_weights(tmp_path):
+    # Issue 14, item 5: LSTM(units=200000) allocated 640 GB before any shape was compared.
+    import json
+    import zipfile
+
+    config, weights = _saved_lstm(tmp_path)
+    config["model"]["config"]["layers"][0]["config"]["units"] = 200_000
+    with zipfile.ZipFile(tmp_path / "big.kt", "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.pt", weights)
+    kerastorch.models.load_model(tmp_path / "big.kt")
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("this would run",))
+
+
+def weights_file_holding_code(tmp_path):
+    # Issue 14, item 11: the message quoted torch's advice to re-run with weights_only=False.
+    torch.save({"dense.linear.weight": _RunsCode()}, tmp_path / "hostile.weights.pt")
+    _model().load_weights(tmp_path / "hostile.weights.pt")
+
+
+def damaged_backup(tmp_path):
+    # The same for a backup: torch's advice for a damaged file was quoted.
+    _interrupted_backup(tmp_path / "backup")
+    path = tmp_path / "backup" / "latest.backup.pt"
+    path.write_bytes(path.read_bytes()[:-200])
+    x, y = _data()
+    _model().fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "backup")])
+
+
+def keras_file_with_a_lambda(tmp_path):
+    # Issue 14, item 11: a top-level Lambda was reported as unsupported, a nested one refused
+    # for safe mode.
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2)])
+    model.save(tmp_path / "lambda.keras")
+    kerastorch.models.load_model(tmp_path / "lambda.keras")
+
+
+def h5_with_a_corrupt_training_config(tmp_path):
+    # Issue 14, item 11: was a bare JSONDecodeError, without the file's name.
+    import h5py
+
+    _model().save(tmp_path / "model.h5")
+    with h5py.File(tmp_path / "model.h5", "a") as h5:
+        h5.attrs["training_config"] = '{"optimizer_config": {'
+    kerastorch.models.load_model(tmp_path / "model.h5")
+
+
 CATALOGUE = [
     # -- callbacks --
     Case(
@@ -453,6 +534,49 @@ CATALOGUE = [
         save_onto_a_folder,
         IsADirectoryError,
         r"Cannot save to '.*model\.kt': it is a folder",
+    ),
+    Case(
+        "weights-member-deflates-hugely",
+        weights_member_deflates_hugely,
+        kerastorch.saving.SavingError,
+        r"bomb\.kt': the member 'model\.weights\.pt' takes \d+ bytes in the file but would "
+        r"inflate to 83886080 bytes \(\d+ times more\): a decompression bomb",
+    ),
+    Case(
+        "config-far-bigger-than-its-weights",
+        config_far_bigger_than_its_weights,
+        kerastorch.saving.SavingError,
+        r"big\.kt': the architecture in config\.json would create a tensor of size \(800000, "
+        r"200000\) \(160000000000 values\), more than all the weights in the file hold together "
+        r"\(\d+ values\)",
+    ),
+    Case(
+        "weights-file-holding-code",
+        weights_file_holding_code,
+        kerastorch.saving.SavingError,
+        r"(?s)^(?!.*weights_only)Cannot read .*hostile\.weights\.pt'.*it holds Python objects "
+        r"other than tensors, which are never loaded",
+    ),
+    Case(
+        "damaged-backup",
+        damaged_backup,
+        OSError,
+        r"(?s)^(?!.*weights_only)BackupAndRestore could not read the backup .*latest\.backup\.pt "
+        r"\(RuntimeError: .*\)\. Delete it",
+    ),
+    Case(
+        "keras-file-with-a-lambda",
+        keras_file_with_a_lambda,
+        kerastorch.saving.SavingError,
+        r"Keras layer Lambda 'lambda\w*' carries Python code in its config, which is refused in "
+        r"safe mode",
+    ),
+    Case(
+        "h5-with-a-corrupt-training-config",
+        h5_with_a_corrupt_training_config,
+        kerastorch.saving.SavingError,
+        r"model\.h5': its training_config \(the compile arguments\) is not valid JSON .* Load "
+        r"it with compile=False",
     ),
     # -- several processes --
     Case(
