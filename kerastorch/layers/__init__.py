@@ -40,7 +40,16 @@ from kerastorch.layers.pooling import (
     MaxPool1D,
     MaxPooling1D,
 )
-from kerastorch.layers.preprocessing import Normalization, Rescaling
+from kerastorch.layers.preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    StringLookup,
+    TextVectorization,
+)
 from kerastorch.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from kerastorch.layers.regularization import (
     ActivityRegularization,
@@ -77,11 +86,13 @@ __all__ = [
     "AvgPool1D",
     "BatchNormalization",
     "Bidirectional",
+    "CategoryEncoding",
     "Concatenate",
     "Conv1D",
     "Convolution1D",
     "Cropping1D",
     "Dense",
+    "Discretization",
     "Dot",
     "Dropout",
     "Embedding",
@@ -93,9 +104,11 @@ __all__ = [
     "GlobalAvgPool1D",
     "GlobalMaxPool1D",
     "GlobalMaxPooling1D",
+    "Hashing",
     "Identity",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "LSTMCell",
     "Lambda",
     "Layer",
@@ -120,7 +133,9 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "StackedRNNCells",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
     "TimeDistributed",
     "UnitNormalization",
     "UpSampling1D",
