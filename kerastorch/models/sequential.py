@@ -213,9 +213,13 @@ class Sequential(Model):
             torch.Size([2, 4])
         """
         if not torch.is_tensor(inputs):
-            inputs = torch.as_tensor(np.asarray(inputs))
-            if inputs.is_floating_point():
-                inputs = inputs.float()
+            array = np.asarray(inputs)
+            if array.dtype.kind in "USO":
+                inputs = array  # raw strings: the first (text) layer reads them as they are
+            else:
+                inputs = torch.as_tensor(array)
+                if inputs.is_floating_point():
+                    inputs = inputs.float()
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
         if lengths is not None:
