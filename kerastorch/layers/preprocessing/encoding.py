@@ -107,6 +107,16 @@ def adapt_batches(data: Any, steps: int | None, where: str) -> Iterator[Any]:
     for i, batch in enumerate(data):
         if steps is not None and i >= steps:
             return
-        if isinstance(batch, tuple) and len(batch) in (2, 3):
-            batch = batch[0]  # (x, y) pairs
+        if _is_pair(batch):
+            batch = batch[0]  # (x, y) or (x, y, sample_weight): the x
         yield batch
+
+
+def _is_pair(batch: Any) -> bool:
+    """An ``(x, y[, sample_weight])`` batch: its second item holds numbers (the labels)."""
+    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+        return False
+    labels = batch[1]
+    if torch.is_tensor(labels):
+        return True
+    return isinstance(labels, np.ndarray) and labels.dtype.kind in "iufb"
