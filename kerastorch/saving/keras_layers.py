@@ -170,6 +170,12 @@ for _spec in (
     KerasLayer("Normalization", weight_names=("mean", "variance", "count")),
     KerasLayer("UnitNormalization"),
     KerasLayer("Rescaling"),
+    KerasLayer("CategoryEncoding"),
+    # Keras's Discretization takes no `trainable` argument either.
+    KerasLayer(
+        "Discretization",
+        to_keras=lambda config: {k: v for k, v in config.items() if k != "trainable"},
+    ),
     KerasLayer("Identity"),
     KerasLayer("ActivityRegularization"),
     KerasLayer("ZeroPadding1D"),
