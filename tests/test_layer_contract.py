@@ -191,6 +191,9 @@ CASES: dict[str, Case] = {
     "BatchNormalization": Case(lambda: kl.BatchNormalization()),
     "Bidirectional": Case(lambda: kl.Bidirectional(kl.LSTM(3, return_sequences=True))),
     "Conv1D": Case(lambda: kl.Conv1D(3, 2, padding="same"), mask="drop"),
+    "Conv1DTranspose": Case(
+        lambda: kl.Conv1DTranspose(3, 3, strides=2, padding="same"), mask="drop"
+    ),
     "Cropping1D": Case(
         lambda: kl.Cropping1D((1, 2)),
         mask="drop",

@@ -3,7 +3,12 @@
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerastorch.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kerastorch.layers.base import Layer
-from kerastorch.layers.convolutional import Conv1D, Convolution1D
+from kerastorch.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Convolution1D,
+    Convolution1DTranspose,
+)
 from kerastorch.layers.core import Activation, Dense, Dropout, Identity, Input, InputLayer, Lambda
 from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.masking import Masking, lengths_to_mask, mask_to_lengths
@@ -89,7 +94,9 @@ __all__ = [
     "CategoryEncoding",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Convolution1D",
+    "Convolution1DTranspose",
     "Cropping1D",
     "Dense",
     "Discretization",

@@ -158,6 +158,7 @@ for _spec in (
     KerasLayer("SimpleRNNCell"),
     KerasLayer("StackedRNNCells"),
     KerasLayer("Conv1D", weight_names=("kernel", "bias")),
+    KerasLayer("Conv1DTranspose", weight_names=("kernel", "bias")),
     KerasLayer("MaxPooling1D"),
     KerasLayer("AveragePooling1D"),
     KerasLayer(
