@@ -165,6 +165,14 @@ class Sequential(Model):
     def built(self, value: bool) -> None:
         pass  # derived from the layers; assignments from nn.Module machinery are ignored
 
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape out of the last layer, chained through every layer (a Sequential nested in
+        a functional model is called on symbolic tensors)."""
+        shape: Any = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
     def output_shapes(self) -> list[Shape | None]:
         """Each layer's output shape from the model's input shape (``None`` where unknown)."""
         shape: Shape | None = self.input_batch_shape

@@ -1,5 +1,5 @@
 """Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
-Keras 2's text Tokenizer, learning curves."""
+Keras 2's text Tokenizer, learning curves, model graphs (plot_model)."""
 
 from kerastorch.saving.object_registration import (  # keras.utils re-exports these
     CustomObjectScope,
@@ -9,6 +9,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
     get_registered_object,
     register_keras_serializable,
 )
+from kerastorch.utils.model_visualization import model_to_dot, plot_model
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.seed import set_random_seed
@@ -24,9 +25,11 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "model_to_dot",
     "normalize",
     "pad_sequences",
     "plot_history",
+    "plot_model",
     "register_keras_serializable",
     "set_random_seed",
     "text_to_word_sequence",
