@@ -199,3 +199,22 @@ def test_a_string_model_saved_to_kt_keeps_its_vocabulary(tmp_path):
 
 def assert_close_tensors(actual, expected):
     np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=1e-6, rtol=0)
+
+
+def test_a_string_model_trains_on_a_loader_and_a_generator_of_raw_strings():
+    vectorize, text_model, ids_model = _string_models("sequential")
+    texts, labels = np.array(TEXTS * 2), np.tile(LABELS, 2)
+    loader = torch.utils.data.DataLoader(list(zip(texts, labels, strict=True)), batch_size=4)
+    history = text_model.fit(loader, epochs=2, verbose=0)
+    expected = ids_model.fit(
+        vectorize(texts), labels, batch_size=4, epochs=2, shuffle=False, verbose=0
+    )
+    np.testing.assert_allclose(history.history["loss"], expected.history["loss"], atol=1e-6)
+
+    def batches():
+        for start in range(0, len(texts), 4):
+            yield texts[start : start + 4], labels[start : start + 4]
+
+    assert_close_tensors(
+        text_model.predict(batches(), verbose=0), ids_model.predict(vectorize(texts), verbose=0)
+    )

@@ -91,7 +91,7 @@ def transpose_crops(
 
     Example:
         >>> transpose_crops(3, 2, 1, "same", None)  # 2 * steps + 1 full outputs -> 2 * steps
-        (1, 0)
+        (0, 1)
     """
     span = (size - 1) * dilation + 1
     if padding == "valid":
