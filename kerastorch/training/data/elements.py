@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from kerastorch.training.data.arrays import TextArray, is_text
 from kerastorch.training.data.base import (
     Batch,
     check_finite,
     class_weights_to_sample_weights,
     to_tensor,
 )
-from kerastorch.training.data.arrays import TextArray, is_text
 from kerastorch.training.data.ragged import pad_batch
 
 STRUCTURE = "(x,), (x, y) or (x, y, sample_weight)"
