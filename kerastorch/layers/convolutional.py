@@ -304,9 +304,16 @@ class Conv1DTranspose(Layer):
             default above: ``(steps - 1) * strides + span + output_padding`` for ``"valid"``.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         dilation_rate: Spacing between kernel taps.
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: As
-            :class:`Conv1D`.
+        activation: Name or callable applied to the output; ``None`` is linear.
+        use_bias: Whether to add a bias.
+        kernel_initializer: Initializer of the kernel, in Keras's layout.
+        bias_initializer: Initializer of the bias.
+        kernel_regularizer: Penalty on the kernel (``kerastorch.regularizers``).
+        bias_regularizer: Penalty on the bias.
+        activity_regularizer: Penalty on the layer's output.
+        kernel_constraint: Projection of the kernel after each optimizer step
+            (``kerastorch.constraints``).
+        bias_constraint: Projection of the bias after each optimizer step.
 
     Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
 

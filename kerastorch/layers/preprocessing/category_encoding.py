@@ -22,6 +22,7 @@ class CategoryEncoding(Layer):
             present in it (the last axis holds a sample's categories); ``"count"``: how many
             times each appears; ``"one_hot"``: one vector per value (a last axis of 1 is
             replaced).
+        sparse: Keras's TensorFlow-only sparse output; must stay False (outputs are dense).
 
     Call arguments:
         inputs: Integers, ``(batch,)`` or ``(batch, tokens)``.

@@ -32,6 +32,7 @@ class Discretization(Layer):
             boundaries are Keras's).
         output_mode: ``"int"`` (default): the bin indices (int64); ``"one_hot"``, ``"multi_hot"``
             or ``"count"`` encode them over ``len(bin_boundaries) + 1`` slots (float32).
+        sparse: Keras's TensorFlow-only sparse output; must stay False (outputs are dense).
 
     Example:
         >>> layer = Discretization(bin_boundaries=[0.0, 1.0, 2.0])

@@ -34,6 +34,7 @@ class Hashing(Layer):
         salt: An int or two ints: use the keyed (strong) hash.
         output_mode: ``"int"`` (bin indices, int64), ``"one_hot"``, ``"multi_hot"`` or
             ``"count"`` (float32 vectors of ``num_bins``).
+        sparse: Keras's TensorFlow-only sparse output; must stay False (outputs are dense).
 
     Example:
         >>> Hashing(num_bins=3)(np.array([["A"], ["B"], ["C"], ["D"], ["E"]]))

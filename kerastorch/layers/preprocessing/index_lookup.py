@@ -483,6 +483,8 @@ class StringLookup(IndexLookup):
         output_mode: ``"int"`` (indices, int64), ``"one_hot"``, ``"multi_hot"``, ``"count"`` or
             ``"tf_idf"`` (float32 vectors of the vocabulary's size).
         pad_to_max_tokens: Make those vectors ``max_tokens`` long whatever the vocabulary.
+        sparse: Keras's TensorFlow-only sparse output; must stay False (outputs are dense).
+        encoding: The text encoding of bytes inputs; only ``"utf-8"``.
         salt: Hash OOV tokens with SipHash and this key (an int or two) instead of FarmHash.
 
     Inputs are strings: a list or numpy array of ``str`` (bytes are read as UTF-8).

@@ -68,6 +68,9 @@ class TextVectorization(Layer):
         pad_to_max_tokens: Make vectors ``max_tokens`` long whatever the vocabulary.
         vocabulary: The tokens (list, array or a text file path); else call :meth:`adapt`.
         idf_weights: With ``"tf_idf"`` and a ``vocabulary``.
+        sparse: Keras's TensorFlow-only sparse output; must stay False (outputs are dense).
+        ragged: Keras's TensorFlow-only ragged output; must stay False (ids are padded with 0).
+        encoding: The text encoding of bytes inputs; only ``"utf-8"``.
 
     Inputs: strings of shape ``(batch,)`` or ``(batch, 1)`` (a list or numpy array of str).
 
