@@ -20,7 +20,7 @@ from kerastorch import layers
 from kerastorch.utils import model_visualization
 
 pydot = pytest.importorskip(
-    "pydot", reason="pydot is not installed: pip install 'kerastorch[plot]'"
+    "pydot", reason="pydot is not installed: pip install 'kerastorch-lib[plot]'"
 )
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None,

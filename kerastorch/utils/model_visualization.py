@@ -1,5 +1,5 @@
 """Drawing a model's graph, as Keras's ``plot_model`` / ``model_to_dot`` (pydot and graphviz:
-optional dependencies, ``pip install 'kerastorch[plot]'`` and graphviz from the system's package
+optional dependencies, ``pip install 'kerastorch-lib[plot]'`` and graphviz from the system's package
 manager).
 
 NOTE [model plots]
@@ -296,7 +296,7 @@ def plot_model(
     """Draw a Sequential or functional model's graph into an image file, as Keras's
     ``plot_model`` (NOTE [model plots]).
 
-    Needs pydot (``pip install pydot``, or ``pip install 'kerastorch[plot]'``) and graphviz's
+    Needs pydot (``pip install pydot``, or ``pip install 'kerastorch-lib[plot]'``) and graphviz's
     ``dot`` program (``apt-get install graphviz``, ``brew install graphviz``...); without them it
     raises ``ImportError`` with the install line, as Keras does, so ``try: plot_model(...)
     except ImportError: ...`` works.
