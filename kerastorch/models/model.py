@@ -91,6 +91,12 @@ class Model(Layer):
         """The layers the model holds, in the order they were assigned (a subclassed model)."""
         return sublayers(self)
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in call order when each takes the previous one's output alone, as in
+        ``Sequential``; None when the model is another graph or its own ``call`` (what ``fit``
+        may conclude from its first layers: NOTE [trimming rule] in ``training/padding.py``)."""
+        return None
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(
