@@ -260,6 +260,12 @@ class Model(Layer):
         the last partial batch is kept, and the logged ``loss`` is the epoch's running mean
         weighted by batch size.
 
+        Sequences of different lengths (a list of sequences, or a padded array whose padding
+        the model's first layer masks: ``Masking``, ``Embedding(mask_zero=True)``) are shuffled
+        into batches of similar lengths, in a fresh random order every epoch; a padded batch is
+        cut to its valid steps when no result can depend on the padding (NOTE [trimming rule]
+        in ``kerastorch/training/padding.py``). With ``shuffle=False`` the batches are Keras's.
+
         Example:
             >>> import numpy as np
             >>> from kerastorch import Sequential
