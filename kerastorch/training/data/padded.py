@@ -72,7 +72,7 @@ class PaddedSteps:
         """Find the valid steps of ``x`` (``(N, T, F)`` for ``Masking``, ``(N, T)`` ids)."""
         timesteps = x.shape[1]
         starts, stops, counts = [], [], []
-        positions = torch.arange(timesteps)
+        positions = torch.arange(timesteps, device=x.device)
         for chunk in x.split(ROWS_PER_CHUNK):
             valid = chunk != rule.mask_value
             if rule.features:
@@ -80,7 +80,9 @@ class PaddedSteps:
             counts.append(valid.sum(dim=1))
             starts.append(torch.where(valid, positions, timesteps).amin(dim=1))
             stops.append(torch.where(valid, positions + 1, 0).amax(dim=1))
-        return cls(torch.cat(starts), torch.cat(stops), torch.cat(counts), rule.trim)
+        # On the CPU, where batch indices are drawn: cutting a batch then needs no device sync.
+        steps = (torch.cat(parts).cpu() for parts in (starts, stops, counts))
+        return cls(*steps, trim=rule.trim)
 
     def __getitem__(self, index: slice) -> PaddedSteps:
         """The rows ``index`` (for ``validation_split``)."""
