@@ -180,6 +180,27 @@ class Functional(Model):
         """The model's layers in Keras's order (input layers first), as ``keras_model.layers``."""
         return [op for op in self._operations if isinstance(op, Layer)]
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in call order when the model is one input through a chain of layers, each
+        taking the previous one's output alone, to one output; else None.
+
+        Example:
+            >>> from kerastorch import Input, Model
+            >>> from kerastorch.layers import Dense
+            >>> inputs = Input((3,))
+            >>> [layer.name for layer in Model(inputs, Dense(1)(Dense(2)(inputs))).layer_chain()]
+            ['dense', 'dense_1']
+        """
+        if len(self._input_ids) != 1:
+            return None
+        previous, chain = self._input_ids[0], []
+        for step in self._plan:
+            if not step.layer or step.slots != [previous] or len(step.outputs) != 1:
+                return None
+            chain.append(step.operation)
+            previous = step.outputs[0]
+        return chain if self._output_ids == [previous] else None
+
     @property
     def operations(self) -> list[Any]:
         """Layers and the ops recorded between them (``x[:, -1]``, ``ops.mean``), in order."""

@@ -91,6 +91,12 @@ class Model(Layer):
         """The layers the model holds, in the order they were assigned (a subclassed model)."""
         return sublayers(self)
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in call order when each takes the previous one's output alone, as in
+        ``Sequential``; None when the model is another graph or its own ``call`` (what ``fit``
+        may conclude from its first layers: NOTE [trimming rule] in ``training/padding.py``)."""
+        return None
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(
@@ -256,6 +262,12 @@ class Model(Layer):
         the last partial batch is kept, and the logged ``loss`` is the epoch's running mean
         weighted by batch size.
 
+        Sequences of different lengths (a list of sequences, or a padded array whose padding
+        the model's first layer masks: ``Masking``, ``Embedding(mask_zero=True)``) are shuffled
+        into batches of similar lengths, in a fresh random order every epoch; a padded batch is
+        cut to its valid steps when no result can depend on the padding (NOTE [trimming rule]
+        in ``kerastorch/training/padding.py``). With ``shuffle=False`` the batches are Keras's.
+
         Args:
             x: The inputs: a numpy array, tensor or nested list ``(samples, ...)``; a list of
                 sequences of different lengths (each ``(length_i, features)``: padded per batch,
@@ -279,7 +291,8 @@ class Model(Layer):
                 loader / generator, evaluated at the end of every ``validation_freq``-th epoch;
                 it takes precedence over ``validation_split``.
             shuffle: Reshuffle the samples every epoch (arrays, lists and datasets; a loader or
-                generator keeps its own order).
+                generator keeps its own order); sequences of different lengths are shuffled
+                into batches of similar lengths (see above).
             class_weight: ``{class index: weight}``: each sample's loss is scaled by its class's
                 weight (also for loaders and generators). Not together with ``sample_weight``.
             sample_weight: Per-sample weights ``(samples,)``, or per-timestep weights

@@ -68,6 +68,9 @@ class Sequential(Model):
     def layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def layer_chain(self) -> list[Layer]:
+        return self.layers
+
     def add(self, layer: Layer | InputLayer) -> None:
         """Append a layer (or set the input shape with ``Input``), building it when the shape
         before it is known.

@@ -20,6 +20,7 @@ from kerastorch.callbacks.base import as_callbacks
 from kerastorch.training import data as data_module
 from kerastorch.training.data import Batch, DataAdapter
 from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
+from kerastorch.training.padding import padding_rule
 from kerastorch.training.placement import Placement, placement_of, to_device
 from kerastorch.training.run import Run, current_run
 from kerastorch.training.step import predict_step, test_step, train_step
@@ -57,7 +58,7 @@ def fit(
 
     # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
     # one adapter for each part, with its batch size, shuffling and order.
-    train_input = data_module.as_data(x, y, sample_weight)
+    train_input = _with_padding(model, data_module.as_data(x, y, sample_weight))
     if not train_input.has_targets:
         raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
     if validation_split and validation_data is None:
@@ -68,14 +69,14 @@ def fit(
         val_input = (
             None
             if validation_data is None
-            else data_module.as_data(validation_data, arg="validation_data")
+            else _with_padding(model, data_module.as_data(validation_data, arg="validation_data"))
         )
     batch_size = data_module.batch_size_for_steps(train_input, batch_size, steps_per_epoch)
     train_data = data_module.adapt(
         train_input,
         batch_size=batch_size,
         shuffle=shuffle,
-        keep_order=not shuffle,  # shuffled ragged sequences are bucketed by length
+        keep_order=not shuffle,  # shuffled sequences (ragged or masked) are bucketed by length
         class_weight=class_weight,
     )
     val_data = None
@@ -185,7 +186,7 @@ def evaluate(
     compiled = _require_compiled(model, "evaluate")
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    eval_input = data_module.as_data(x, y, sample_weight)
+    eval_input = _with_padding(model, data_module.as_data(x, y, sample_weight))
     if not eval_input.has_targets:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_input, batch_size, steps)
@@ -278,9 +279,9 @@ def predict(
 ) -> np.ndarray | list[np.ndarray]:
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    predict_input = data_module.as_data(x)
+    predict_input = _with_padding(model, data_module.as_data(x))
     batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
-    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    # With steps, the first batches in input order (sequences are otherwise sorted by length).
     predict_data = data_module.adapt(
         predict_input, batch_size=batch_size, keep_order=steps is not None
     )
@@ -391,6 +392,15 @@ def _run_evaluation(
     logs = compiled.results()
     callback_list.on_test_end(logs)
     return logs
+
+
+def _with_padding(model: Any, data: data_module.InputData) -> data_module.InputData:
+    """Padded arrays that the model masks from their values: with each row's valid steps, so
+    that batches are bucketed by length and cut to their valid steps (NOTE [trimming rule] in
+    ``padding.py``)."""
+    if not isinstance(data, data_module.ArrayData):
+        return data
+    return data.with_padding(padding_rule(model))
 
 
 def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) -> None:
