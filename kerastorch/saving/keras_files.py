@@ -47,16 +47,19 @@ from kerastorch import losses, metrics, optimizers
 from kerastorch.saving import serialization
 from kerastorch.saving.archives import read_member
 from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
+from kerastorch.saving.functional_config import (
+    FUNCTIONAL_MODULE,
+    functional_config,
+    keras_sequential_config,
+)
 from kerastorch.saving.keras_layers import (
-    FLOAT32_POLICY,
     KERAS_LAYERS,
     KerasLayer,
-    keras_layer_entry,
     policy_name,
     register_keras_layer,
     spec_for_layer,
 )
-from kerastorch.saving.object_registration import builtin_classes
+from kerastorch.saving.object_registration import builtin_classes, is_kind
 from kerastorch.saving.serialization import SavingError
 from kerastorch.utils.naming import snake_case
 from kerastorch.version import __version__
@@ -96,18 +99,28 @@ def _unique_key(name: str, used: dict[str, int]) -> str:
     return name
 
 
+def _layer_keys(model: Any, prefix: str = "") -> list[tuple[Any, str, KerasLayer | None]]:
+    """Every layer's group in a Keras 3 weights file: ``layers/<key>`` with ``<key>`` the
+    snake-case class name made unique; a nested model's layers under ``<key>/layers/...``
+    (its own entry has spec None: no variables of its own)."""
+    used: dict[str, int] = {}
+    out: list[tuple[Any, str, KerasLayer | None]] = []
+    for layer in model.layers:
+        key = prefix + _unique_key(snake_case(_keras_class_name(layer)), used)
+        if is_kind(type(layer), "model"):
+            out.append((layer, key, None))
+            out.extend(_layer_keys(layer, f"{key}/layers/"))
+            continue
+        spec = spec_for_layer(layer) or KerasLayer(type(layer).__name__)
+        out.append((layer, key, spec))
+    return out
+
+
 def _keras_class_name(layer: Any) -> str:
+    if is_kind(type(layer), "model") and hasattr(layer, "_plan"):
+        return "Functional"
     spec = spec_for_layer(layer)
     return spec.keras_name if spec is not None else type(layer).__name__
-
-
-def _layer_keys(model: Any) -> list[tuple[Any, str, KerasLayer]]:
-    used: dict[str, int] = {}
-    out = []
-    for layer in model.layers:
-        spec = spec_for_layer(layer) or KerasLayer(type(layer).__name__)
-        out.append((layer, _unique_key(snake_case(_keras_class_name(layer)), used), spec))
-    return out
 
 
 def _read_vars(group: Any, where: str) -> list[np.ndarray]:
@@ -168,7 +181,9 @@ def _keras3_weight_plan(h5: Any, model: Any, source: str) -> list[tuple[Any, lis
     plan = []
     expected_keys = []
     for layer, key, spec in _layer_keys(model):
-        expected_keys.append(key)
+        expected_keys.append(key.split("/", 1)[0])
+        if spec is None:
+            continue  # a nested model: its layers follow
         arrays: list[np.ndarray] = []
         if key not in groups:
             if layer.keras_weights():
@@ -598,27 +613,37 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _keras_model_config(model: Any, legacy: bool) -> dict[str, Any]:
-    shape = list(model.input_batch_shape)
-    input_entry: dict[str, Any] = {
-        "class_name": "InputLayer",
-        "config": {
-            "batch_shape": shape,
-            "dtype": "float32",
-            "sparse": False,
-            "ragged": False,
-            "name": "input_layer",
-            "optional": False,
-        },
-    }
-    if not legacy:
-        input_entry = {"module": "keras.layers", **input_entry, "registered_name": None}
+def _keras_model_entry(model: Any, legacy: bool) -> dict[str, Any]:
+    """``{"module"?, "class_name", "config", "registered_name"?, "build_config"?}``: the model as
+    Keras writes it (a Sequential or a functional model; NOTE [functional config])."""
+    if hasattr(model, "_plan"):
+        entry: dict[str, Any] = {
+            "class_name": "Functional",
+            "config": functional_config(model, keras=True, legacy=legacy),
+        }
+        if legacy:
+            return entry
+        return {
+            "module": FUNCTIONAL_MODULE,
+            **entry,
+            "registered_name": "Functional",
+            "build_config": {"input_shape": None},
+        }
+    if type(model).__name__ != "Sequential":
+        raise SavingError(
+            f"Model '{model.name}' is a subclassed model ({type(model).__name__}): Keras files "
+            "hold Sequential and functional models. Save its weights with "
+            "model.save_weights('model.weights.h5'), or the whole model with model.save('x.kt') "
+            "(with get_config and a registered class)."
+        )
+    entry = {"class_name": "Sequential", "config": keras_sequential_config(model, legacy)}
+    if legacy:
+        return entry
     return {
-        "name": model.name,
-        "trainable": True,
-        "dtype": dict(FLOAT32_POLICY),
-        "layers": [input_entry, *(keras_layer_entry(layer, legacy) for layer in model.layers)],
-        "build_input_shape": shape,
+        "module": "keras",
+        **entry,
+        "registered_name": None,
+        "build_config": {"input_shape": list(model.input_batch_shape)},
     }
 
 
@@ -702,6 +727,8 @@ def _weights_h5_bytes(model: Any, include_optimizer: bool) -> bytes:
         for layer, key, spec in _layer_keys(model):
             group = layers_group.create_group(key)
             group.create_group("vars").attrs["name"] = layer.name
+            if spec is None:
+                continue  # a nested model: its layers follow
             weights = layer.get_weights()
             groups = spec.groups(layer) if weights else []
             start = 0
@@ -732,14 +759,8 @@ def save_keras_archive(
     """Write a Keras 3 ``.keras`` archive that ``keras.models.load_model`` reads."""
     require_h5py()
     model.check_built("be saved")
-    if model.input_batch_shape is None:
-        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
     config = {
-        "module": "keras",
-        "class_name": "Sequential",
-        "config": _keras_model_config(model, legacy=False),
-        "registered_name": None,
-        "build_config": {"input_shape": list(model.input_batch_shape)},
+        **_keras_model_entry(model, legacy=False),
         "compile_config": _keras_compile_config(model) if include_optimizer else None,
     }
     metadata = {
@@ -774,9 +795,15 @@ def save_legacy_h5(
     """Write a legacy Keras HDF5 model (architecture, weights, compile arguments)."""
     h5py = require_h5py()
     model.check_built("be saved")
-    if model.input_batch_shape is None:
-        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
-    model_config = {"class_name": "Sequential", "config": _keras_model_config(model, legacy=True)}
+    model_config = _keras_model_entry(model, legacy=True)
+    ops = [op.name for op in getattr(model, "operations", []) if not is_kind(type(op), "layer")]
+    if ops:
+        warnings.warn(
+            f"Model '{model.name}' has ops between its layers ({', '.join(ops)}); the .h5 file "
+            "records them as Keras 3 does, and Keras 3 cannot load them back from .h5 (kerastorch "
+            "can). Save as 'model.keras' for Keras.",
+            stacklevel=3,
+        )
     compile_config = _keras_compile_config(model) if include_optimizer else None
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:

@@ -187,6 +187,27 @@ for _spec in (
     KerasLayer("Permute"),
     # The wrapped layer's variables live in the wrapper's "layer" group.
     KerasLayer("TimeDistributed", weight_paths=("layer",)),
+    # Merge layers (no weights) and attention layers.
+    *(
+        KerasLayer(name)
+        for name in (
+            "Concatenate",
+            "Add",
+            "Subtract",
+            "Multiply",
+            "Average",
+            "Maximum",
+            "Minimum",
+            "Dot",
+            "Attention",
+            "AdditiveAttention",
+        )
+    ),
+    # Each projection's kernel (and bias) in its own EinsumDense.
+    KerasLayer(
+        "MultiHeadAttention",
+        weight_paths=("query_dense", "key_dense", "value_dense", "output_dense"),
+    ),
     # Keras's SpatialDropout1D takes no `trainable` argument.
     KerasLayer(
         "SpatialDropout1D",

@@ -268,7 +268,10 @@ def serialize_model(model: Any) -> dict[str, Any]:
     config = dict(model.get_config())
     layers = list(model.layers)
     entries = config.get("layers")
-    if isinstance(entries, list) and len(entries) == len(layers):
+    is_graph = isinstance(entries, list) and any(
+        isinstance(e, dict) and "inbound_nodes" in e for e in entries
+    )  # a functional model's entries are complete already (NOTE [functional config])
+    if isinstance(entries, list) and len(entries) == len(layers) and not is_graph:
         config["layers"] = [serialize_layer(layer) for layer in layers]
     config = encode_value(config, f"model '{model.name}'")
     input_shape = getattr(model, "input_batch_shape", None)
