@@ -372,8 +372,8 @@ class Functional(Model):
             >>> from kerastorch.layers import Dense
             >>> x = Input((3,), name="x")
             >>> config = Model(x, Dense(2, name="head")(x[:, :2] * 2)).get_config()
-            >>> [(e["class_name"], e["name"]) for e in config["layers"]]
-            [('InputLayer', 'x'), ('GetItem', 'get_item'), ('Multiply', 'multiply'), ('Dense', 'head')]
+            >>> [entry["class_name"] for entry in config["layers"]]
+            ['InputLayer', 'GetItem', 'Multiply', 'Dense']
             >>> config["output_layers"]
             ['head', 0, 0]
         """
