@@ -91,6 +91,19 @@ class Model(Layer):
         """The layers the model holds, in the order they were assigned (a subclassed model)."""
         return sublayers(self)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras tracks the layers of a list attribute (self.blocks = [Dense(8), Dense(8)]):
+        # hold them in an nn.ModuleList, so their weights are parameters, in state_dict and
+        # saved, and the attribute still indexes and iterates like the list.
+        if (
+            isinstance(value, list)
+            and value
+            and not name.startswith("_")
+            and all(isinstance(item, Layer) for item in value)
+        ):
+            value = torch.nn.ModuleList(value)
+        super().__setattr__(name, value)
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(

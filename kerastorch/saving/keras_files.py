@@ -879,6 +879,8 @@ def save_weights_h5(model: Any, path: str, overwrite: bool = True) -> None:
     trained, as Keras does), readable by ``keras_model.load_weights``."""
     model.check_built("save its weights")
     for layer in model.layers:
+        if is_kind(type(layer), "model"):
+            continue  # a nested model: its layers are written one by one
         if spec_for_layer(layer) is None and layer.keras_weights():
             warnings.warn(
                 f"{layer.describe()} has no Keras equivalent; its weights are written under "
