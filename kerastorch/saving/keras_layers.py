@@ -211,7 +211,9 @@ for _spec in (
         "MultiHeadAttention",
         weight_paths=("query_dense", "key_dense", "value_dense", "output_dense"),
         build_config=lambda shape: {
-            "shapes_dict": dict(zip(("query_shape", "value_shape", "key_shape"), shape))
+            "shapes_dict": dict(
+                zip(("query_shape", "value_shape", "key_shape"), shape, strict=False)
+            )
         },
     ),
     # Keras's SpatialDropout1D takes no `trainable` argument.
