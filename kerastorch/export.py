@@ -406,6 +406,13 @@ def _dims(axes: list[dict[int, str]]) -> Any:
     for all inputs), or None when nothing is dynamic."""
     if not any(axes):
         return None
+    if len(axes) > 1:
+        # Several inputs: their sizes may be tied (Add needs equal lengths, a shared batch);
+        # Dim.DYNAMIC lets torch.export find those relations instead of failing on them, and
+        # the check at other sizes still catches an axis fixed at the example's size.
+        return (
+            [dict.fromkeys(input_axes, torch.export.Dim.DYNAMIC) or None for input_axes in axes],
+        )
     dims: dict[str, Any] = {}
     per_input = [
         {axis: dims.setdefault(name, torch.export.Dim(name)) for axis, name in input_axes.items()}

@@ -248,7 +248,10 @@ class Functional(Model):
             for key, value in zip(step.outputs, flat_outputs, strict=True):
                 values[key] = value
             primary_value = args[0] if args else next(iter(kwargs.values()))
-            output_masks = step.operation.compute_mask(primary_value, routed.get("mask"))
+            input_mask = routed.get("mask")
+            if input_mask is None and routed:  # masks routed by name (query_mask, value_mask)
+                input_mask = [routed.get(argument) for argument in step.mask_routes]
+            output_masks = step.operation.compute_mask(primary_value, input_mask)
             if output_masks is None:
                 continue
             if not isinstance(output_masks, (list, tuple)):
