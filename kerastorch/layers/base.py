@@ -232,6 +232,29 @@ def to_layer_input(value: Any) -> Any:
     return value
 
 
+def as_model_input(tensor: Any, input_dtype: str | None, takes_ids: bool) -> Any:
+    """A model's input as Keras converts it: integer and boolean tensors become floatx when the
+    model's input is a float (``Input``'s default dtype, and a model without ``Input``), unless
+    the layer that reads it takes ids (``Embedding``: ids stay exact integers). An input
+    declared integer (``Input(..., dtype="int32")``) is left as it is.
+
+    Example:
+        >>> as_model_input(torch.tensor([[1, 2]]), "float32", takes_ids=False)
+        tensor([[1., 2.]])
+        >>> as_model_input(torch.tensor([[1, 2]]), None, takes_ids=True)
+        tensor([[1, 2]])
+    """
+    if (
+        not torch.is_tensor(tensor)
+        or tensor.is_floating_point()
+        or tensor.is_complex()
+        or takes_ids
+        or (input_dtype is not None and "float" not in input_dtype)
+    ):
+        return tensor
+    return tensor.to(torch.float32)  # floatx
+
+
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
@@ -341,6 +364,9 @@ class Layer(nn.Module):
     # Whether the layer takes a list of inputs (merge and attention layers): a Python list given
     # to it is a list of inputs, not one nested list of numbers (NOTE [calling a layer]).
     takes_input_list: bool = False
+    # Whether the layer takes integer ids (Embedding): a model whose first layer takes ids keeps
+    # its integer input as it is; other models cast it to floatx (see ``as_model_input``).
+    takes_ids: bool = False
 
     # What forward / call declare, read once per class (not per call: the call path is hot and
     # must also trace under torch.compile).
@@ -817,8 +843,9 @@ class Layer(nn.Module):
                 ``"glorot_uniform"`` for floating-point weights and ``"zeros"`` otherwise, as Keras.
             dtype: ``"float32"`` (the default), another dtype name or a ``torch.dtype``.
             trainable: Whether optimizers update it; Keras counts it as non-trainable otherwise.
-            autocast, aggregation, overwrite_with_gradient: Accepted for Keras compatibility and
-                ignored.
+            autocast: Accepted for Keras compatibility and ignored.
+            aggregation: Accepted for Keras compatibility and ignored.
+            overwrite_with_gradient: Accepted for Keras compatibility and ignored.
             regularizer: A penalty on this weight added to the training loss (as the layers'
                 ``kernel_regularizer``).
             constraint: A projection of this weight after each optimizer step.

@@ -60,8 +60,12 @@ class Conv1D(Layer):
         use_bias: Whether to add a bias.
         kernel_initializer: Initializer of the kernel, in Keras's layout.
         bias_initializer: Initializer of the bias.
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: Penalties and projections (``kerastorch.regularizers`` / ``constraints``).
+        kernel_regularizer: Penalty on the kernel (``kerastorch.regularizers``).
+        bias_regularizer: Penalty on the bias.
+        activity_regularizer: Penalty on the layer's output.
+        kernel_constraint: Projection of the kernel after each optimizer step
+            (``kerastorch.constraints``).
+        bias_constraint: Projection of the bias after each optimizer step.
 
     Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
 

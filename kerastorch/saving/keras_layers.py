@@ -397,6 +397,16 @@ def keras_layer_config_to_kerastorch(
 
 
 def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> SavingError:
+    for entry in bad:  # a Keras Lambda: code in the config, the safe-mode refusal comes first
+        class_name = str(entry.get("class_name"))
+        cls = serialization.layer_classes().get(class_name)
+        if getattr(cls, "unsafe_to_deserialize", False) and serialization.in_safe_mode():
+            name = (entry.get("config") or {}).get("name", "?")
+            return SavingError(
+                f"Keras layer {class_name} '{name}' carries Python code in its config, which is "
+                "refused in safe mode because loading it would run code from the file. If you "
+                "trust the file's source, load it with safe_mode=False."
+            )
     listed = ", ".join(
         f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
     )

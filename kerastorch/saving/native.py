@@ -39,9 +39,11 @@ from typing import Any
 
 import torch
 
+from kerastorch.errors import torch_load_failure
 from kerastorch.saving import keras_files, serialization
 from kerastorch.saving.archives import (
     CONFIG_MEMBER,
+    allocation_limit,
     check_path,
     foreign_file_error,
     open_zip,
@@ -88,8 +90,8 @@ def _torch_load(data: bytes, what: str) -> Any:
     except Exception as error:  # a corrupt or foreign payload: say which part of which file
         raise SavingError(
             f"Cannot read {what}: it is corrupt, truncated or not a kerastorch weights payload "
-            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})."
-        ) from error
+            f"({torch_load_failure(error)})."
+        ) from None  # torch's message advises weights_only=False: never for such a file
 
 
 def _zip_kind(zf: zipfile.ZipFile, config: dict[str, Any] | None, path: str) -> str:
@@ -344,8 +346,9 @@ def _load_native(
         optimizer_state = _torch_load(
             read_member(zf, members["optimizer"], path), f"the optimizer state in {path!r}"
         )
-    # 2. Build the model from its config and build shape.
-    model = serialization.deserialize_model(config["model"], custom_objects)
+    # 2. Build the model from its config and build shape (no tensor bigger than the weights).
+    with allocation_limit(weights, path):
+        model = serialization.deserialize_model(config["model"], custom_objects)
     if not model.built:
         raise SavingError(
             f"{path!r}: the saved model has no build shape, so its weights cannot be placed."

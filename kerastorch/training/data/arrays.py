@@ -19,18 +19,10 @@ import torch
 
 from kerastorch.training.data.base import Batch, check_finite, to_tensor
 from kerastorch.training.data.indexed import IndexedData, split_point
+from kerastorch.utils.tensors import target_dtype
 
 # In-memory arrays at least this big that need a dtype conversion are converted per batch.
 LAZY_CONVERSION_BYTES = 1 << 28  # 256 MiB
-
-
-def _target_dtype(dtype: np.dtype, floating: bool) -> np.dtype:
-    """The dtype :func:`to_tensor` gives an array of ``dtype`` (float32 if ``floating``)."""
-    if floating or dtype == np.bool_ or np.issubdtype(dtype, np.floating):
-        return np.dtype(np.float32)
-    if np.issubdtype(dtype, np.integer):
-        return np.dtype(np.int64)
-    return dtype
 
 
 class LazyArray:
@@ -59,7 +51,7 @@ class LazyArray:
         self.array = array
         self.arg = arg
         self.floating = floating
-        self.dtype = _target_dtype(array.dtype, floating)
+        self.dtype = target_dtype(array.dtype, floating)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -99,7 +91,7 @@ def is_lazy_candidate(value: Any) -> bool:
     return (
         isinstance(value, np.ndarray)
         and value.nbytes >= LAZY_CONVERSION_BYTES
-        and value.dtype != _target_dtype(value.dtype, floating=False)
+        and value.dtype != target_dtype(value.dtype, floating=False)
     )
 
 
@@ -148,7 +140,7 @@ class ArrayData(IndexedData):
                 )
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
-        for arg, value in (("x", self.x), ("y", self.y)):
+        for arg, value in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
             if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
                 check_finite(value, arg)
 

@@ -58,7 +58,24 @@ def check_class_weight(class_weight: Any) -> dict[int, float] | None:
             "class_weight must be a dict mapping class indices to weights, e.g. "
             f"{{0: 1.0, 1: 5.0}}; received {type(class_weight).__name__}."
         )
-    return {int(label): float(weight) for label, weight in class_weight.items()}
+    checked = {}
+    for label, weight in class_weight.items():
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+            raise TypeError(
+                f"class_weight keys must be class indices (int), received {label!r} "
+                f"({type(label).__name__}) with the weight {weight!r}."
+            )
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)):
+            raise TypeError(
+                f"class_weight[{label}] must be a number (how much class {label} weighs), "
+                f"received {weight!r} ({type(weight).__name__})."
+            )
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight[{label}] must be a finite number >= 0, received {weight!r}."
+            )
+        checked[int(label)] = float(weight)
+    return checked
 
 
 def class_weights_to_sample_weights(
@@ -136,6 +153,10 @@ class DataAdapter:
         batch_size: Samples per batch, or None when the input brings its own batches (a
             ``DataLoader``, a generator).
         one_shot: The input can be read only once (a generator): passes continue it.
+        infinite: A pass never ends (a repeated dataset): ``steps_per_epoch`` / ``steps`` must
+            say where an epoch ends.
+        epoch_hooks: The input has ``on_epoch_begin`` / ``on_epoch_end`` (a ``PyDataset``):
+            ``EpochIterator`` calls them around every epoch.
         varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
             the model is built with an unknown time axis.
         description: How errors name the input, as the :class:`InputData` served.
@@ -143,6 +164,8 @@ class DataAdapter:
 
     batch_size: int | None = None
     one_shot = False
+    infinite = False
+    epoch_hooks = False
     varying_shapes = False
     description = "arrays"
 
@@ -161,6 +184,12 @@ class DataAdapter:
 
     def pin_memory(self) -> None:
         """Page-lock in-memory arrays for asynchronous copies to a GPU (arrays only)."""
+
+    def on_epoch_begin(self) -> None:
+        """Before an epoch's first batch (with ``epoch_hooks``)."""
+
+    def on_epoch_end(self) -> None:
+        """After an epoch's last batch (with ``epoch_hooks``)."""
 
 
 def batch_size_for_steps(data: InputData, batch_size: Any, steps: int | None) -> int:

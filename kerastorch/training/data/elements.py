@@ -132,7 +132,7 @@ def to_batch(
                 f"whose {arg} has shape {tuple(value.shape)}; they need the same first axis."
             )
     if check:
-        for arg, value in (("x", x), ("y", y)):
+        for arg, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
             if value is not None and value.device.type == "cpu":
                 check_finite(value, f"{arg} (in a batch from {source})")
     return Batch(x, y, sample_weight, mask)
