@@ -96,15 +96,8 @@ _DATA_MASK = (
     "refuses it with a message saying what to export instead (NOTE [export paths])"
 )
 
-_SEVERAL_INPUTS = (
-    "NOT YET: takes several inputs, so it cannot sit in a Sequential; this check runs it in a "
-    "model, which needs the functional API (issue 13). Its masks and outputs are compared with "
-    "Keras's in tests/test_merging.py and tests/test_attention.py"
-)
-_MERGE_SKIPS = {
-    check: _SEVERAL_INPUTS
-    for check in ("kt_file", "keras_file", "export", "export_unknown_timesteps", "mask")
-}
+# A layer of several inputs cannot sit in a Sequential: model_of holds it in a functional model
+# (Model(inputs, layer(inputs))), and test_mask_through_a_functional_model checks its masks.
 
 _CELL_IN_A_MODEL = (
     "a cell computes one timestep from (inputs, states), so it cannot sit in a Sequential; it "
@@ -163,7 +156,7 @@ def _cell_case(make: Callable[[], kl.Layer]) -> Case:
 
 
 def _merge_case(make: Callable[[], kl.Layer], **kwargs: Any) -> Case:
-    return Case(make, inputs=2, skip=dict(_MERGE_SKIPS), **kwargs)
+    return Case(make, inputs=2, **kwargs)
 
 
 CASES: dict[str, Case] = {
@@ -414,11 +407,31 @@ def built(case: Case) -> tuple[kl.Layer, Any]:
     return layer, x
 
 
-def model_of(case: Case, layer: kl.Layer, unknown_timesteps: bool = False) -> Sequential:
+def model_of(
+    case: Case, layer: kl.Layer, unknown_timesteps: bool = False, masking: bool = False
+) -> kerastorch.Model:
+    """A model holding the layer: a Sequential, or a functional model for a layer of several
+    inputs (with ``masking``, a ``Masking(0.0)`` on each input first)."""
     shape = list(case.shape[1:])
     if unknown_timesteps:
         shape[case.time_axis - 1] = None
-    return Sequential([Input(tuple(shape)), layer])
+    if case.inputs == 1:
+        return Sequential([Input(tuple(shape)), layer])
+    inputs = [Input(tuple(shape), name=f"input_{i}") for i in range(case.inputs)]
+    given = [kl.Masking(0.0)(x) for x in inputs] if masking else inputs
+    return kerastorch.Model(inputs, case.call(layer, given) if case.call else layer(given))
+
+
+def held(model: kerastorch.Model) -> kl.Layer:
+    """The layer under test in :func:`model_of`'s model (its last layer)."""
+    return model.layers[-1]
+
+
+def predicted(model: Any, x: Any) -> np.ndarray:
+    """The model's outputs for ``x`` (a list for several inputs), as numpy."""
+    with torch.no_grad():
+        y = model(as_numpy(x) if not isinstance(model, torch.nn.Module) else x)
+    return y.detach().cpu().numpy()
 
 
 def timesteps_variants(name: str) -> list[bool]:
@@ -518,11 +531,11 @@ def test_kt_file_round_trip(name, unknown_timesteps, tmp_path):
     path = tmp_path / "model.kt"
     model.save(path)
     loaded = kerastorch.models.load_model(path)
-    assert type(loaded.layers[0]) is type(layer)
-    assert loaded.layers[0].get_config() == layer.get_config()
+    assert type(held(loaded)) is type(layer)
+    assert held(loaded).get_config() == layer.get_config()
     for got, want in zip(loaded.get_weights(), model.get_weights(), strict=True):
         assert_close(got, want)
-    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert_close(predicted(loaded, x), predicted(model, x))
 
 
 @pytest.mark.parametrize(("name", "unknown_timesteps"), FILE_CASES)
@@ -531,13 +544,13 @@ def test_keras_file_round_trip(name, unknown_timesteps, keras, tmp_path):
     model = model_of(case, case.make(), unknown_timesteps)
     model.set_weights(perturbed(model.get_weights()))
     x = make_input(case)
-    expected = model.predict(x, verbose=0)
+    expected = predicted(model, x)
     model.save(tmp_path / "ours.keras")
     theirs = keras.models.load_model(tmp_path / "ours.keras")
-    assert_close(theirs.predict(x.numpy(), verbose=0), expected)
+    assert_close(predicted(theirs, x), expected)
     theirs.save(tmp_path / "theirs.keras")
     back = kerastorch.models.load_model(tmp_path / "theirs.keras")
-    assert_close(back.predict(x, verbose=0), expected)
+    assert_close(predicted(back, x), expected)
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)
@@ -549,8 +562,9 @@ def test_called_on_a_numpy_array(name):
         assert_close(ours, theirs)
 
 
-@pytest.mark.parametrize("name", LAYER_NAMES)
+@pytest.mark.parametrize("name", [n for n in LAYER_NAMES if CASES[n].inputs == 1])
 def test_mask_passed_or_dropped_as_documented(name):
+    # (a layer of several inputs: test_mask_through_a_functional_model)
     case = case_for(name, "mask")
     layer, x = built(case)
     mask = torch.ones(x.shape[:2], dtype=torch.bool)
@@ -571,6 +585,30 @@ def test_mask_passed_or_dropped_as_documented(name):
         assert out_mask is None and len(ignored) == 1 and not dropped
     else:
         assert torch.equal(out_mask, case.mask_of(x)) and not dropped
+
+
+@pytest.mark.parametrize("name", [n for n in LAYER_NAMES if CASES[n].inputs > 1])
+def test_mask_through_a_functional_model(name, keras, tmp_path):
+    """A layer of several inputs gets each input's mask in a functional model (Masking first)
+    and passes on the mask Keras's does: the same model loaded in Keras gives the same values
+    and the same ``_keras_mask``."""
+    case = case_for(name, "mask")
+    model = model_of(case, case.make(), masking=True)
+    model.set_weights(perturbed(model.get_weights()))
+    x = make_input(case)
+    x[0][0, -2:] = 0.0  # masked steps: the last two of the first input's first sample
+    x[1][1, :1] = 0.0  # ... and the first of the second input's second sample
+    model.save(tmp_path / "model.keras")
+    theirs = keras.models.load_model(tmp_path / "model.keras")
+    with torch.no_grad():
+        outputs, mask = model(x, return_mask=True)
+        expected = theirs(as_numpy(x))
+    assert_close(outputs, expected.detach().numpy())
+    keras_mask = getattr(expected, "_keras_mask", None)
+    if keras_mask is None:
+        assert mask is None
+    else:
+        assert torch.equal(mask.cpu(), torch.as_tensor(keras_mask).cpu())
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)

@@ -61,7 +61,7 @@ def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
     assert "line 10: tensorflow.keras  ->  kerastorch" in report  # its backend module, K
     assert "TensorBoard" not in report  # kerastorch.callbacks.TensorBoard exists
     assert "MultiHeadAttention" not in report  # kerastorch.layers.MultiHeadAttention exists
-    assert "keras.Model(inputs, outputs)" not in report  # kerastorch has the functional API
+    assert "keras.Model" not in report  # the functional API (line 32) is kerastorch's now
     assert "  TensorFlow, not Keras: port by hand (3):" in report
     assert "    line 12: tf.random.set_seed  (kerastorch.utils.set_random_seed(seed))" in report
     assert report.endswith("  => 6 name(s) to port by hand (exit code 1)\n")
@@ -203,8 +203,10 @@ def test_unsupported_names_keep_their_import_next_to_kerastorchs():
     result = port_source(source, "model.py")
     assert result.text.splitlines()[:3] == [
         "from kerastorch.layers import LSTM, Dense",
-        "from keras.layers import RandomFlip",
-        "from keras.ops import stft",
+        "from keras.layers import RandomFlip  # kerastorch.port: RandomFlip not in kerastorch, "
+        "still imports real Keras",
+        "from keras.ops import stft  # kerastorch.port: stft not in kerastorch, "
+        "still imports real Keras",
     ]
     assert result.findings == [
         Finding(1, "keras.layers.RandomFlip", "unsupported"),
@@ -287,7 +289,10 @@ def test_support_is_read_from_kerastorch_at_run_time(monkeypatch):
     )
     result = port_source(source)
     assert findings(result) == [(1, "unsupported", "keras.layers.LSTM")]
-    assert result.text == "from keras.layers import LSTM\nfrom kerastorch.layers import Dense\n"
+    assert result.text == (
+        "from keras.layers import LSTM  # kerastorch.port: LSTM not in kerastorch, still imports "
+        "real Keras\nfrom kerastorch.layers import Dense\n"
+    )
     monkeypatch.setattr(kerastorch.layers, "RandomFlip", object, raising=False)
     monkeypatch.setattr(kerastorch.layers, "__all__", [*kerastorch.layers.__all__, "RandomFlip"])
     assert port_source("from keras.layers import RandomFlip\n").exit_code == 0
@@ -461,3 +466,35 @@ def test_the_rewritten_stock_price_script_trains_under_kerastorch(tmp_path):
     losses = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(losses) >= 2
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_the_functional_api_subclassed_models_and_keras_ops_port_cleanly():
+    source = (
+        "import keras\n"
+        "from keras import layers, ops\n"
+        "inputs = keras.Input((None, 4))\n"
+        "model = keras.Model(inputs=inputs, outputs=layers.Dense(1)(ops.mean(inputs, axis=1)))\n"
+        "class Head(keras.Model):\n"
+        "    def call(self, x):\n"
+        "        return keras.ops.sum(x, axis=-1)\n"
+    )
+    result = port_source(source)
+    assert result.findings == [] and result.exit_code == 0
+    assert result.text.splitlines()[:2] == [
+        "import kerastorch as keras",
+        "from kerastorch import layers, ops",
+    ]
+
+
+def test_a_kept_real_keras_import_is_marked_in_the_ported_script():
+    result = port_source("from keras.ops import mean, stft\nfrom keras.datasets import imdb\n")
+    assert result.text == (
+        "from kerastorch.ops import mean\n"
+        "from keras.ops import stft  # kerastorch.port: stft not in kerastorch, still imports "
+        "real Keras\n"
+        "from keras.datasets import imdb  # kerastorch.port: imdb not in kerastorch, still "
+        "imports real Keras\n"
+    )
+    assert [f.name for f in result.findings] == ["keras.ops.stft", "keras.datasets.imdb"]
+    assert result.exit_code == 1
+    assert not port_source(result.text).changed  # the mark is written once

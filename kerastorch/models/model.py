@@ -97,6 +97,19 @@ class Model(Layer):
         may conclude from its first layers: NOTE [trimming rule] in ``training/padding.py``)."""
         return None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras tracks the layers of a list attribute (self.blocks = [Dense(8), Dense(8)]):
+        # hold them in an nn.ModuleList, so their weights are parameters, in state_dict and
+        # saved, and the attribute still indexes and iterates like the list.
+        if (
+            isinstance(value, list)
+            and value
+            and not name.startswith("_")
+            and all(isinstance(item, Layer) for item in value)
+        ):
+            value = torch.nn.ModuleList(value)
+        super().__setattr__(name, value)
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(
@@ -668,14 +681,37 @@ class Model(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
-        """Create a model (new weights) from ``model.get_config()``.
+        """Create a model (new weights) from ``model.get_config()``, as Keras's
+        ``Model.from_config``: a functional config (``"input_layers"`` ...) rebuilds the graph
+        (:meth:`Functional.from_config`); a subclassed model is ``cls(**config)``, so a subclass
+        whose ``__init__`` takes arguments defines ``get_config`` returning them.
 
-        Each model class defines it (:meth:`Sequential.from_config`); loading finds the class by
-        the name saved with the config (see NOTE [safe deserialization]) and calls this.
+        Example:
+            >>> from kerastorch import layers
+            >>> class Head(Model):
+            ...     def __init__(self, units=2, **kwargs):
+            ...         super().__init__(**kwargs)
+            ...         self.units = units
+            ...         self.dense = layers.Dense(units)
+            ...     def call(self, x):
+            ...         return self.dense(x)
+            ...     def get_config(self):
+            ...         return {**super().get_config(), "units": self.units}
+            >>> Head.from_config(Head(units=5).get_config()).units
+            5
         """
-        raise NotImplementedError(
-            f"{cls.__name__} defines no from_config, so it cannot be rebuilt from a config."
-        )
+        functional = Model._functional_class
+        if functional is not None and isinstance(config, dict) and "input_layers" in config:
+            return functional.from_config(config, custom_objects)  # type: ignore[no-any-return]
+        try:
+            return cls(**config)
+        except TypeError as error:
+            raise TypeError(
+                f"Cannot create {cls.__name__} from its config {config!r}: {error}. A subclassed "
+                f"model is rebuilt as {cls.__name__}(**model.get_config()): define get_config() "
+                f"in {cls.__name__} to return its constructor arguments (and from_config if they "
+                "need converting), and accept **kwargs (name, trainable) in __init__."
+            ) from error
 
     @classmethod
     def from_keras_config(cls, config: Any, custom_objects: Any = None) -> Model:
