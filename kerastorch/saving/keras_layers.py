@@ -411,8 +411,10 @@ def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> 
             name = (entry.get("config") or {}).get("name", "?")
             return SavingError(
                 f"Keras layer {class_name} '{name}' carries Python code in its config, which is "
-                "refused in safe mode because loading it would run code from the file. If you "
-                "trust the file's source, load it with safe_mode=False."
+                "refused in safe mode because loading it would run code from the file; a "
+                f"top-level Keras {class_name} does not load from a Keras file even with "
+                "safe_mode=False. Write the model in code (a kerastorch Lambda or your own "
+                "layer) and load the file's weights into it with model.load_weights(path)."
             )
     listed = ", ".join(
         f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
