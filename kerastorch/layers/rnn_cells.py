@@ -20,7 +20,10 @@ NOTE [recurrent execution paths]
     weights: slower, never a different result. The step path serves: other activations
     (``nn.GRU`` only knows tanh / sigmoid, ``nn.RNN`` only tanh / relu), ``recurrent_dropout >
     0``, and GRU's ``reset_after=False`` (Keras 2's GRU, which applies the reset gate before the
-    recurrent matmul: ``nn.GRU`` cannot express it).
+    recurrent matmul: ``nn.GRU`` cannot express it). Under ``torch.compile`` (a compiled training
+    step, ``compile(jit_compile=True)``) every layer runs the step loop: the fused modules are
+    opaque to the compiler, while the loop over a short, fixed time axis unrolls into a graph
+    that it fuses with the rest of the step.
 
 NOTE [one bias per gate]
     Keras's LSTM and SimpleRNN have one bias per gate; torch's modules add two (``bias_ih`` +
@@ -288,7 +291,7 @@ class CellMath:
         dropout_mask = self.input_dropout_mask(inputs, training)
         if dropout_mask is not None:
             inputs = inputs * dropout_mask
-        if not self.fused:
+        if not self.fused or torch.compiler.is_compiling():
             return self.run_steps(inputs, initial_state, training, lengths)
         if recurrent_kernel_in_float32(inputs):  # NOTE [bfloat16 recurrent kernels]
             with torch.autocast("cpu", enabled=False):
