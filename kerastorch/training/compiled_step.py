@@ -48,6 +48,7 @@ NOTE [CUDA]
 from __future__ import annotations
 
 import time
+import types
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -56,7 +57,7 @@ import torch
 
 from kerastorch import optimizers as optimizers_module
 from kerastorch.training.data import Batch
-from kerastorch.training.placement import Placement, to_device
+from kerastorch.training.placement import Placement, placement_of, to_device
 
 # The compiler backend and its options; tests use "aot_eager" (the same graph, no code
 # generation) to stay fast.
@@ -93,10 +94,10 @@ class CompiledTrainStep:
         self.compilations = 0
         self._names_key: tuple[int, ...] | None = None
         self._names_value: tuple[str, ...] = ()
-        self.cuda = next(model.parameters()).device.type == "cuda"
+        self.cuda = placement_of(model).device.type == "cuda"
         self.recurrent = any(_is_recurrent(m) for m in model.modules())
         self._fn = torch.compile(
-            self._step,
+            _own_code(self._step),
             fullgraph=True,
             dynamic=False,
             backend=BACKEND,
@@ -200,6 +201,16 @@ class CompiledTrainStep:
             names = {id(p): name for name, p in self.model.named_parameters()}
             self._names_key, self._names_value = key, tuple(names[k] for k in key)
         return self._names_value
+
+
+def _own_code(method: Any) -> Any:
+    """``method`` with a code object of its own: torch's compiler keeps graphs, and counts them
+    against its recompile limit, per code object, so each model's step needs its own."""
+    fn = method.__func__
+    copy = types.FunctionType(
+        fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    return types.MethodType(copy, method.__self__)
 
 
 def _as_tensors(factors: dict[str, Any], params: list[torch.Tensor]) -> dict[str, torch.Tensor]:
