@@ -95,6 +95,7 @@ class CompiledTrainStep:
         self._names_key: tuple[int, ...] | None = None
         self._names_value: tuple[str, ...] = ()
         self.cuda = placement_of(model).device.type == "cuda"
+        compiled.penalty_layers()  # found (and cached) before tracing, or the cache would recompile
         self.recurrent = any(_is_recurrent(m) for m in model.modules())
         self._fn = torch.compile(
             _own_code(self._step),
