@@ -190,7 +190,7 @@ def test_apply_gradients_with_tensor_factors_equals_step(make):
     eager = [torch.nn.Parameter(t.clone()) for t in start]
     functional = [torch.nn.Parameter(t.clone()) for t in start]
     opt_eager, opt_functional = make().build(eager), make().build(functional)
-    for step in range(3):
+    for _ in range(3):
         grads = [torch.randn_like(t) for t in start]
         for p, g in zip(eager, grads, strict=True):
             p.grad = g.clone()
@@ -246,7 +246,7 @@ def run_auto(clock, steps_per_epoch, epochs, step_seconds, timesteps=7):
 
 def test_auto_compiles_a_long_fit_of_short_steps_after_measuring(clock):
     # 1 ms steps, 100,000 steps: eager would take 100 s; compiling saves more than it costs.
-    jit, compiled_steps = run_auto(clock, 10_000, 10, 0.001)
+    _, compiled_steps = run_auto(clock, 10_000, 10, 0.001)
     first = compiled_steps[0]
     assert first == compiled_step.AUTO_SKIP_STEPS + compiled_step.AUTO_MEASURED_STEPS
     assert compiled_steps == list(range(first, 100_000))

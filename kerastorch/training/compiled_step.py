@@ -18,10 +18,11 @@ NOTE [compiled training step]
        each other.
 
     The loss and metrics are updated eagerly right after the graph, from its outputs; weight
-    constraints too; the optimizer's step hooks run around the graph. ``.grad`` is not set. Each batch shape is a
-    graph of its own (``dynamic=False``); a batch smaller than the first (the last of an
-    epoch) and shapes beyond ``MAX_SHAPES`` run eagerly rather than compiling again. Compiled
-    graphs live with the model's ``compile`` configuration: a second ``fit`` reuses them.
+    constraints too; the optimizer's step hooks run around the graph. ``.grad`` is not set.
+    Each batch shape is a graph of its own (``dynamic=False``); a batch smaller than the first
+    (the last of an epoch) and shapes beyond ``MAX_SHAPES`` run eagerly rather than compiling
+    again. Compiled graphs live with the model's ``compile`` configuration: a second ``fit``
+    reuses them.
 
     What cannot compile runs eagerly, with one warning naming why when ``jit_compile=True``
     asked for it (:func:`unsupported_reason`): other optimizers than kerastorch's, mixed
