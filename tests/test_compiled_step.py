@@ -126,6 +126,28 @@ def test_masked_sequences_compile_and_equal_eager():
         assert_close(a, e, atol=1e-5)
 
 
+def test_ragged_sequences_share_one_padded_graph_and_equal_eager():
+    rng = np.random.default_rng(2)
+    xs = [rng.normal(size=(n, 2)).astype("float32") for n in rng.integers(2, 7, size=50)]
+    y = np.array([[seq.sum()] for seq in xs], dtype="float32")
+    models = []
+    for jit in (False, True):
+        set_random_seed(6)
+        model = Sequential([Input((None, 2)), GRU(3), Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse", jit_compile=jit)
+        models.append(model)
+    models[1].set_weights(models[0].get_weights())
+    args = {"batch_size": 20, "epochs": 2, "shuffle": False, "verbose": 0}
+    expected = models[0].fit(xs, y, **args).history["loss"]
+    actual = models[1].fit(xs, y, **args).history["loss"]
+    assert models[1].compiled.jit.step.shapes == {  # every length padded to 8 steps
+        (((20, 8, 2), torch.float32), ((20, 1), torch.float32), None, ((20, 8), torch.bool))
+    }
+    assert_close(actual, expected, atol=1e-5)
+    for a, e in zip(models[1].get_weights(), models[0].get_weights(), strict=True):
+        assert_close(a, e, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [

@@ -19,7 +19,8 @@ NOTE [compiled training step]
 
     The loss and metrics are updated eagerly right after the graph, from its outputs; weight
     constraints too; the optimizer's step hooks run around the graph. ``.grad`` is not set.
-    Each batch shape is a graph of its own (``dynamic=False``); a batch smaller than the first
+    Each batch shape is a graph of its own (``dynamic=False``; ragged batches are padded to a
+    few lengths, :func:`bucketed`); a batch smaller than the first
     (the last of an epoch) and shapes beyond ``MAX_SHAPES`` run eagerly rather than compiling
     again. Compiled graphs live with the model's ``compile`` configuration: a second ``fit``
     reuses them.
@@ -113,11 +114,12 @@ class CompiledTrainStep:
         return tuple(None if t is None else (tuple(t.shape), t.dtype) for t in batch)
 
     def is_compiled_for(self, batch: Batch) -> bool:
-        return self.signature(batch) in self.shapes
+        return self.signature(bucketed(batch)) in self.shapes
 
     def accepts(self, batch: Batch) -> bool:
         """Whether ``batch`` runs compiled: a shape already compiled, or a new one within
         ``MAX_SHAPES`` that is not a smaller remainder batch."""
+        batch = bucketed(batch)
         if self.signature(batch) in self.shapes:
             return True
         if self.recurrent and batch.x.dim() >= 3 and batch.x.shape[1] > MAX_TIMESTEPS:
@@ -130,6 +132,7 @@ class CompiledTrainStep:
     # -- running -------------------------------------------------------------------------------
 
     def __call__(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        batch = bucketed(batch)
         optimizer = self.optimizer
         groups = optimizer.param_groups
         params = [[p for p in group["params"] if p.requires_grad] for group in groups]
@@ -203,6 +206,36 @@ class CompiledTrainStep:
             names = {id(p): name for name, p in self.model.named_parameters()}
             self._names_key, self._names_value = key, tuple(names[k] for k in key)
         return self._names_value
+
+
+def bucketed(batch: Batch) -> Batch:
+    """A batch of ragged sequences (its mask from the data) padded to the next power of two of
+    its length (at least 8): a few graphs then serve every length, exactly, since the padded
+    steps are masked. Not when targets or weights are per timestep (the outputs would keep the
+    padded axis), nor past ``MAX_TIMESTEPS``.
+
+    Example:
+        >>> mask = torch.ones(2, 5, dtype=torch.bool)
+        >>> padded = bucketed(Batch(torch.ones(2, 5, 3), torch.ones(2, 1), None, mask))
+        >>> tuple(padded.x.shape), padded.mask.sum().item()
+        ((2, 8, 3), 10)
+    """
+    x, y, sample_weight, mask = batch
+    if mask is None or x.dim() != 3 or (y is not None and y.dim() >= 3):
+        return batch
+    if sample_weight is not None and sample_weight.dim() >= 2:
+        return batch
+    length = x.shape[1]
+    bucket = max(8, 1 << (length - 1).bit_length())
+    if bucket == length or bucket > MAX_TIMESTEPS:
+        return batch
+    pad = bucket - length
+    return Batch(
+        torch.nn.functional.pad(x, (0, 0, 0, pad)),
+        y,
+        sample_weight,
+        torch.nn.functional.pad(mask, (0, pad), value=False),
+    )
 
 
 def _own_code(method: Any) -> Any:
