@@ -89,6 +89,10 @@ _ALIASES = {
     "keras.preprocessing.timeseries_dataset_from_array": (
         "keras.utils.timeseries_dataset_from_array"
     ),
+    "keras.preprocessing.text_dataset_from_directory": "keras.utils.text_dataset_from_directory",
+    # Keras 3 keeps Sequence as an alias of PyDataset; Keras 2 had it in data_utils.
+    "keras.utils.Sequence": "keras.utils.PyDataset",
+    "keras.utils.data_utils.Sequence": "keras.utils.PyDataset",
     "keras.models.save_model": "keras.saving.save_model",
     # Keras 2's text module (Keras 3 removed it; kerastorch keeps its Tokenizer).
     "keras.preprocessing.text.Tokenizer": "keras.utils.Tokenizer",
@@ -135,8 +139,6 @@ _HINTS = {
     ),
     "keras.datasets": "load the arrays yourself (numpy, pandas)",
     "keras.utils.plot_model": "print(model) or model.summary()",
-    "keras.utils.Sequence": "fit takes a torch Dataset / DataLoader or a Python generator",
-    "keras.utils.PyDataset": "fit takes a torch Dataset / DataLoader or a Python generator",
     "keras.Model(inputs, outputs)": (
         "the functional API: write the model as a Sequential, or as a torch nn.Module whose "
         "forward calls kerastorch layers"
@@ -145,7 +147,11 @@ _HINTS = {
         "subclassed models: subclass torch.nn.Module and call kerastorch layers in forward(), "
         "or use a Sequential"
     ),
-    "tensorflow.data": "fit takes numpy arrays, a torch Dataset / DataLoader or a generator",
+    "tensorflow.data": (
+        "kerastorch.utils.Pipeline.from_tensor_slices(...) has tf.data's take / map / batch / "
+        "shuffle / prefetch; fit also takes numpy arrays, a torch Dataset / DataLoader or a "
+        "generator"
+    ),
     "tensorflow.random.set_seed": "kerastorch.utils.set_random_seed(seed)",
     "tensorflow.constant": "a numpy array or torch.tensor",
     "tensorflow.convert_to_tensor": "a numpy array or torch.tensor",

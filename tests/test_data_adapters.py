@@ -210,9 +210,10 @@ def test_evaluate_and_predict_from_a_dataloader_equal_arrays():
 def test_timeseries_windows_train_as_their_arrays_with_one_gather_per_batch():
     rng = np.random.default_rng(2)
     series = rng.normal(size=(60, F))  # float64: converted per batch
-    windows = timeseries_dataset_from_array(
+    dataset = timeseries_dataset_from_array(
         series[:-1], series[1:, 0], sequence_length=T, batch_size=8
     )
+    windows = dataset.windows
     xw, yw = windows.arrays()
     weights = initial_weights(flatten_layers, (None, T, F))
     expected_model = make_model(weights, flatten_layers)
@@ -226,21 +227,24 @@ def test_timeseries_windows_train_as_their_arrays_with_one_gather_per_batch():
         calls.append(len(indices))
         return getitems(indices)
 
-    windows.__getitems__ = counting  # the adapter reads whole batches through it
+    windows.__getitems__ = counting  # the dataset reads whole batches through it
     model = make_model(weights, flatten_layers)
     # batch_size and shuffle come from the dataset, as Keras's tf.data dataset (fit's ignored).
-    actual = model.fit(windows, epochs=2, verbose=0, batch_size=3, shuffle=True)
+    actual = model.fit(dataset, epochs=2, verbose=0, batch_size=3, shuffle=True)
     assert_same_training(actual, expected, model, expected_model)
-    assert len(windows) == 56
-    assert calls == [8] * (1 + 7 * 2)  # the first batch (to check the data), then 7 per epoch
-    assert_close(model.predict(windows, verbose=0), model.predict(xw, verbose=0), atol=1e-6)
+    assert len(windows) == 56 and len(dataset) == 7
+    # The first batch is read once, to build and check (and kept for the first epoch).
+    assert calls == [8] * 7 * 2
+    assert_close(model.predict(dataset, verbose=0), model.predict(xw, verbose=0), atol=1e-6)
+    assert_close(model.evaluate(dataset, verbose=0), model.evaluate(xw, yw, verbose=0), atol=1e-6)
 
-    # shuffle=True with a seed: a new order every epoch, the same orders in every fit.
-    shuffled = timeseries_dataset_from_array(
-        series[:-1], series[1:, 0], sequence_length=T, batch_size=8, shuffle=True, seed=4
-    )
+    # shuffle=True with a seed: a new order every epoch, the same orders for a dataset made
+    # again with the same seed (as tf.data).
     orders = []
     for _ in range(2):
+        shuffled = timeseries_dataset_from_array(
+            series[:-1], series[1:, 0], sequence_length=T, batch_size=8, shuffle=True, seed=4
+        )
         data = data_module.adapt(data_module.as_data(shuffled), batch_size=32)
         orders.append([torch.cat([b.y for b in data.batches()]) for _ in range(2)])
     assert torch.equal(orders[0][0], orders[1][0]) and torch.equal(orders[0][1], orders[1][1])

@@ -135,6 +135,35 @@ def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
             "import kerastorch as keras\ninit = keras.initializers.GlorotUniform(seed=1)\n",
         ),
         ("from keras.layers import *\n", "from kerastorch.layers import *\n"),
+        # Keras's data utilities and dataset classes (Sequence is Keras 3's alias of PyDataset).
+        (
+            "from keras.utils import Sequence\nclass Batches(Sequence): pass\n",
+            "from kerastorch.utils import PyDataset as Sequence\nclass Batches(Sequence): pass\n",
+        ),
+        (
+            "from keras.utils.data_utils import Sequence\n",
+            "from kerastorch.utils import PyDataset as Sequence\n",
+        ),
+        (
+            "import tensorflow as tf\nclass Batches(tf.keras.utils.PyDataset): pass\n",
+            "import kerastorch\nclass Batches(kerastorch.utils.PyDataset): pass\n",
+        ),
+        (
+            "import keras\nclass B(keras.utils.Sequence): pass\n"
+            "d = keras.utils.timeseries_dataset_from_array(a, b, 10)\n"
+            't = keras.utils.text_dataset_from_directory("texts")\n',
+            "import kerastorch as keras\nclass B(keras.utils.PyDataset): pass\n"
+            "d = keras.utils.timeseries_dataset_from_array(a, b, 10)\n"
+            't = keras.utils.text_dataset_from_directory("texts")\n',
+        ),
+        (
+            "from tensorflow.keras.preprocessing import text_dataset_from_directory\n",
+            "from kerastorch.utils import text_dataset_from_directory\n",
+        ),
+        (
+            "from keras.utils import PyDataset, text_dataset_from_directory\n",
+            "from kerastorch.utils import PyDataset, text_dataset_from_directory\n",
+        ),
     ],
 )
 def test_import_forms(source, expected):
@@ -248,6 +277,10 @@ def test_kerastorch_path():
         kerastorch_path("keras.layers.MultiHeadAttention") == "kerastorch.layers.MultiHeadAttention"
     )
     assert kerastorch_path("keras.layers.RandomFlip") is None
+    assert kerastorch_path("keras.utils.Sequence") == "kerastorch.utils.PyDataset"
+    assert kerastorch_path("keras.preprocessing.text_dataset_from_directory") == (
+        "kerastorch.utils.text_dataset_from_directory"
+    )
 
 
 def test_tensorflow_still_used_stays_and_kerastorch_comes_next_to_it():

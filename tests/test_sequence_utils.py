@@ -156,6 +156,9 @@ class _GrainSource:
     def to_iter_dataset(self):
         return self
 
+    def shuffle(self, seed):  # Keras's own permutation comes before; grain's is left out
+        return self
+
     def __iter__(self):
         return iter(self.items)
 
@@ -181,6 +184,7 @@ def keras_windows(keras, monkeypatch):
     monkeypatch.setattr(timeseries_dataset_utils, "grain", grain)
 
     def windows(data, targets, sequence_length, **kwargs):
+        """Keras's windows; with shuffle=True, in Keras's order before its shuffle buffer."""
         items = list(
             keras.utils.timeseries_dataset_from_array(
                 data, targets, sequence_length, batch_size=None, format="grain", **kwargs
@@ -220,18 +224,72 @@ def test_timeseries_windows_match_keras(keras_windows, kwargs, feature_shape):
     data = np.random.randn(99, *feature_shape).astype("float32")
     targets = np.arange(99) * 10
     expected_x, expected_y = keras_windows(data, targets, **kwargs)
-    windows = timeseries_dataset_from_array(data, targets, **kwargs)
+    dataset = timeseries_dataset_from_array(data, targets, batch_size=7, **kwargs)
+    windows = dataset.windows
     x, y = windows.arrays()
     assert len(windows) == len(expected_x)
     assert x.shape == expected_x.shape and x.dtype == data.dtype
     np.testing.assert_array_equal(x, expected_x)
     np.testing.assert_array_equal(y, expected_y)
-    # No targets: windows alone, the same ones.
+    # The dataset's batches: 7 windows each in time order, the last one shorter, as Keras's.
+    batches = list(dataset.as_numpy_iterator())
+    assert len(dataset) == len(batches) == -(-len(expected_x) // 7)
+    assert all(len(bx) == len(by) == 7 for bx, by in batches[:-1])
+    if batches:
+        np.testing.assert_array_equal(np.concatenate([bx for bx, _ in batches]), expected_x)
+        np.testing.assert_array_equal(np.concatenate([by for _, by in batches]), expected_y)
+    # No targets: windows alone, the same ones; batches of x alone.
     expected_x, _ = keras_windows(data, None, **kwargs)
-    alone = timeseries_dataset_from_array(data, None, **kwargs)
-    x, y = alone.arrays()
+    alone = timeseries_dataset_from_array(data, None, batch_size=7, **kwargs)
+    x, y = alone.windows.arrays()
     assert y is None
     np.testing.assert_array_equal(x, expected_x)
+    batches = list(alone.as_numpy_iterator())
+    if batches:
+        np.testing.assert_array_equal(np.concatenate(batches), expected_x)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sequence_length": 5, "batch_size": 4},
+        {"sequence_length": 3, "sequence_stride": 2, "sampling_rate": 2, "batch_size": 3},
+        {"sequence_length": 4, "start_index": 7, "end_index": 180, "batch_size": 16},
+        {"sequence_length": 6, "batch_size": None},
+    ],
+    ids=_case_id,
+)
+def test_timeseries_shuffle_follows_keras_order_and_buffer(keras_windows, kwargs):
+    """Keras permutes the windows once with np.random.RandomState(seed) (reproduced exactly),
+    then draws them through a shuffle buffer of 8 * batch_size (1024 without batches): every
+    pass holds Keras's windows, and the window at output position p is at most buffer - 1
+    places later in Keras's permuted order (a buffer only ever holds the next few)."""
+    data = np.arange(200, dtype="float32")[:, None] * np.ones((1, 2), "float32")
+    targets = np.arange(200)  # a window's target names its first row
+    batch_size = kwargs.pop("batch_size")
+    buffer = 1024 if batch_size is None else 8 * batch_size
+    _, keras_order = keras_windows(data, targets, shuffle=True, seed=11, **kwargs)
+    dataset = timeseries_dataset_from_array(
+        data, targets, batch_size=batch_size, shuffle=True, seed=11, **kwargs
+    )
+    passes = []
+    for _ in range(2):
+        if batch_size is None:
+            rows = list(dataset)
+            x = torch.stack([w for w, _ in rows]).numpy()
+            y = torch.stack([t for _, t in rows]).numpy()
+        else:
+            batches = list(dataset)
+            assert len(batches) == len(dataset) == -(-len(keras_order) // batch_size)
+            assert all(len(b[1]) == batch_size for b in batches[:-1])
+            x = torch.cat([b[0] for b in batches]).numpy()
+            y = torch.cat([b[1] for b in batches]).numpy()
+        np.testing.assert_array_equal(x[:, 0, 0], y)  # each window still has its own target
+        assert sorted(y.tolist()) == sorted(keras_order.tolist())
+        place = {int(t): q for q, t in enumerate(keras_order)}
+        assert all(place[int(t)] <= p + buffer - 1 for p, t in enumerate(y))
+        passes.append(y)
+    assert not np.array_equal(passes[0], passes[1])  # reshuffled every pass
 
 
 def test_timeseries_targets_of_other_shapes_and_lengths_match_keras(keras_windows):
@@ -239,7 +297,7 @@ def test_timeseries_targets_of_other_shapes_and_lengths_match_keras(keras_window
     for targets in (np.random.randn(40, 3), np.random.randn(25), np.arange(40)[:, None]):
         for kwargs in ({"sequence_length": 5}, {"sequence_length": 5, "sequence_stride": 3}):
             expected_x, expected_y = keras_windows(data, targets, **kwargs)
-            x, y = timeseries_dataset_from_array(data, targets, **kwargs).arrays()
+            x, y = timeseries_dataset_from_array(data, targets, **kwargs).windows.arrays()
             np.testing.assert_array_equal(x, expected_x)
             np.testing.assert_array_equal(y, expected_y)
 
@@ -248,7 +306,7 @@ def test_timeseries_keras_documented_examples():
     # Example 1: indices 0..98, sequence_length=10, sampling_rate=2, sequence_stride=3.
     x, _ = timeseries_dataset_from_array(
         np.arange(99), None, sequence_length=10, sampling_rate=2, sequence_stride=3
-    ).arrays()
+    ).windows.arrays()
     assert x[0].tolist() == list(range(0, 20, 2))
     assert x[1].tolist() == list(range(3, 23, 2))
     assert x[2].tolist() == list(range(6, 26, 2))
@@ -256,7 +314,7 @@ def test_timeseries_keras_documented_examples():
     # Example 2: the 10 steps before t predict step t; targets[i] goes with the window
     # starting at i.
     data = np.random.randn(50)
-    windows = timeseries_dataset_from_array(data[:-10], data[10:], sequence_length=10)
+    windows = timeseries_dataset_from_array(data[:-10], data[10:], sequence_length=10).windows
     for i in (0, 7, len(windows) - 1):
         window, target = windows[i]
         np.testing.assert_array_equal(window.numpy(), data[i : i + 10])
@@ -269,7 +327,7 @@ def test_getitems_equals_stacked_getitem():
     targets = torch.randn(80, 2)
     windows = timeseries_dataset_from_array(
         data, targets, sequence_length=6, sequence_stride=2, sampling_rate=3, start_index=3
-    )
+    ).windows
     indices = [5, 0, len(windows) - 1, 5, -1, -len(windows)]
     x, y = windows.__getitems__(indices)
     items = [windows[i] for i in indices]
@@ -277,14 +335,14 @@ def test_getitems_equals_stacked_getitem():
     assert torch.equal(y, torch.stack([t for _, t in items]))
     assert x.shape == (len(indices), 6, 4) and y.shape == (len(indices), 2)
     # Without targets, a window alone.
-    alone = timeseries_dataset_from_array(data, None, sequence_length=6)
+    alone = timeseries_dataset_from_array(data, None, sequence_length=6).windows
     assert torch.equal(alone.__getitems__([2, 9]), torch.stack([alone[2], alone[9]]))
     empty_x, empty_y = windows.__getitems__([])
     assert empty_x.shape == (0, 6, 4) and empty_y.shape == (0, 2)
 
 
 def test_windows_index_errors():
-    windows = timeseries_dataset_from_array(np.arange(20.0), np.arange(20), sequence_length=5)
+    windows = timeseries_dataset_from_array(np.arange(20.0), np.arange(20), 5).windows
     assert len(windows) == 16
     with pytest.raises(IndexError, match="index 16 is out of range for 16 windows"):
         windows[16]
@@ -302,7 +360,9 @@ def test_windows_index_errors():
 def test_windows_are_not_copied():
     data = np.random.randn(10_000, 8).astype("float32")
     targets = np.random.randn(10_000).astype("float32")
-    windows = timeseries_dataset_from_array(data, targets, sequence_length=50, batch_size=32)
+    windows = timeseries_dataset_from_array(
+        data, targets, sequence_length=50, batch_size=32
+    ).windows
     # The dataset holds views of the arrays it was given, and no other tensor of any size.
     assert windows.data.data_ptr() == data.ctypes.data
     assert windows.data.untyped_storage().nbytes() == data.nbytes
@@ -315,35 +375,30 @@ def test_windows_are_not_copied():
             assert storages.get(storage.data_ptr()) == storage.nbytes()
     # A tensor is used as it is; a read-only array too (without a warning).
     tensor = torch.randn(100, 3)
-    assert timeseries_dataset_from_array(tensor, None, sequence_length=4).data is tensor
+    assert timeseries_dataset_from_array(tensor, None, sequence_length=4).windows.data is tensor
     data.flags.writeable = False
-    assert timeseries_dataset_from_array(data, None, sequence_length=4).data.data_ptr() == (
-        data.ctypes.data
-    )
+    read_only = timeseries_dataset_from_array(data, None, sequence_length=4).windows
+    assert read_only.data.data_ptr() == data.ctypes.data
     # A batch is gathered from the view: a change to the data shows in the next batch.
     mutable = np.zeros((30, 2), "float32")
-    windows = timeseries_dataset_from_array(mutable, None, sequence_length=3)
+    dataset = timeseries_dataset_from_array(mutable, None, sequence_length=3)
     mutable[4, 1] = 9.0
-    assert windows.__getitems__([2])[0, 2, 1] == 9.0
+    assert dataset.windows.__getitems__([2])[0, 2, 1] == 9.0
+    assert next(iter(dataset))[2, 2, 1] == 9.0
 
 
-def test_windows_record_batching_and_work_with_a_dataloader():
+def test_windows_work_with_a_dataloader():
     data = np.arange(60, dtype="float32").reshape(30, 2)
-    targets = np.arange(30)
-    windows = timeseries_dataset_from_array(
-        data, targets, sequence_length=4, batch_size=8, shuffle=True, seed=3
-    )
+    windows = timeseries_dataset_from_array(data, np.arange(30), sequence_length=4).windows
     assert isinstance(windows, TimeseriesWindows) and isinstance(windows, torch.utils.data.Dataset)
-    assert (windows.batch_size, windows.shuffle, windows.seed) == (8, True, 3)
     assert "27 windows" in repr(windows)
-    # Indexing stays chronological; DataLoader batches come from __getitems__ in one gather.
+    # Indexing is chronological; DataLoader batches come from __getitems__ in one gather.
     loader = torch.utils.data.DataLoader(windows, batch_size=8, collate_fn=lambda batch: batch)
     batches = list(loader)
     assert [len(y) for _, y in batches] == [8, 8, 8, 3]
     x_all, y_all = windows.arrays()
     np.testing.assert_array_equal(torch.cat([x for x, _ in batches]).numpy(), x_all)
     np.testing.assert_array_equal(torch.cat([y for _, y in batches]).numpy(), y_all)
-    assert timeseries_dataset_from_array(data, None, 4, batch_size=None).batch_size is None
 
 
 def test_windows_of_strided_and_reversed_data():
@@ -351,7 +406,7 @@ def test_windows_of_strided_and_reversed_data():
     base = np.random.randn(60, 6)
     for data in (base[::2], base[:, ::2], base.T.copy().T, base[::-1], base[5:40]):
         kwargs = {"sequence_length": 4, "sequence_stride": 3, "sampling_rate": 2, "start_index": 1}
-        windows = timeseries_dataset_from_array(data, np.arange(len(data)), **kwargs)
+        windows = timeseries_dataset_from_array(data, np.arange(len(data)), **kwargs).windows
         x, y = windows.arrays()
         expected = np.stack([data[s : s + 7 : 2] for s in range(1, len(data) - 6, 3)])
         np.testing.assert_array_equal(x, expected)
@@ -391,6 +446,6 @@ def test_timeseries_arguments_keras_does_not_check():
         timeseries_dataset_from_array(np.arange(10), None, 3, batch_size=0)
     # Targets that run out before the windows do: the windows without a target are dropped
     # (Keras fails while iterating when start_index > 0).
-    windows = timeseries_dataset_from_array(np.arange(30), np.arange(12), 3, start_index=5)
+    windows = timeseries_dataset_from_array(np.arange(30), np.arange(12), 3, start_index=5).windows
     assert len(windows) == 7
     assert windows[-1][1] == 11

@@ -284,6 +284,7 @@ def predict(
     predict_data = data_module.adapt(
         predict_input, batch_size=batch_size, keep_order=steps is not None
     )
+    data_module.require_end(predict_data, steps)
     run = current_run()
     placement = run.place(model, _prepare(model, predict_data))
     predict_data = run.shard(predict_data, training=False, source="predict(x)")

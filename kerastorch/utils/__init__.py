@@ -9,8 +9,11 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
     get_registered_object,
     register_keras_serializable,
 )
+from kerastorch.utils.dataset import Pipeline
+from kerastorch.utils.directory_datasets import text_dataset_from_directory
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
+from kerastorch.utils.py_dataset import PyDataset
 from kerastorch.utils.seed import set_random_seed
 from kerastorch.utils.sequence import pad_sequences
 from kerastorch.utils.text import Tokenizer, text_to_word_sequence, tokenizer_from_json
@@ -18,6 +21,8 @@ from kerastorch.utils.timeseries import TimeseriesWindows, timeseries_dataset_fr
 
 __all__ = [
     "CustomObjectScope",
+    "Pipeline",
+    "PyDataset",
     "TimeseriesWindows",
     "Tokenizer",
     "custom_object_scope",
@@ -29,6 +34,7 @@ __all__ = [
     "plot_history",
     "register_keras_serializable",
     "set_random_seed",
+    "text_dataset_from_directory",
     "text_to_word_sequence",
     "timeseries_dataset_from_array",
     "to_categorical",

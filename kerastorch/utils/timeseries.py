@@ -1,4 +1,6 @@
-"""Sliding windows over a time series, as ``keras.utils.timeseries_dataset_from_array``.
+"""Sliding windows over a time series, as ``keras.utils.timeseries_dataset_from_array``: a
+:class:`~kerastorch.utils.dataset.Pipeline` of batches of windows, read lazily from a
+:class:`TimeseriesWindows` dataset that views the series.
 
 NOTE [timeseries windows]
     Window ``i`` (``0 <= i < len(dataset)``) starts at row ``s_i = start_index + i *
@@ -9,6 +11,15 @@ NOTE [timeseries windows]
     (no copy for a numpy array or a tensor) and a strided view of it that presents every window
     at once, ``(num_windows, sequence_length, *features)``, without copying a row; a batch is
     one ``index_select`` on that view.
+
+NOTE [timeseries order]
+    As Keras: without ``shuffle`` the windows come in time order. With ``shuffle``, the window
+    order is first permuted once with ``np.random.RandomState(seed).shuffle`` (Keras's own
+    permutation, exactly; ``seed`` defaults to ``np.random.randint(1e6)``), then every pass draws
+    the windows from a shuffle buffer of ``8 * batch_size`` windows (1024 without batches), as
+    Keras's ``dataset.shuffle(batch_size * 8, seed=seed)``; that buffer's draws are not
+    TensorFlow's, so a pass holds the same windows as Keras's in another order. The buffer holds
+    window indices, not windows; a batch is gathered when it is read.
 """
 
 from __future__ import annotations
@@ -20,10 +31,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset
 
-from kerastorch.utils.dataset import BatchedDataset
+from kerastorch.utils.dataset import Pipeline
 
 __all__ = ["TimeseriesWindows", "timeseries_dataset_from_array"]
+
+_CHUNK = 65536  # window indices turned into Python ints at a time (NOTE [timeseries order])
 
 
 def _as_tensor_view(array: Any, what: str) -> torch.Tensor:
@@ -53,26 +67,21 @@ def _check_positive(arg: str, value: Any) -> int:
     return int(value)
 
 
-class TimeseriesWindows(BatchedDataset):
+class TimeseriesWindows(Dataset):
     """A ``torch.utils.data.Dataset`` of sliding windows over a time series, with their targets.
 
-    Made by :func:`timeseries_dataset_from_array`; see NOTE [timeseries windows] in this module
-    for which rows and which target make window ``i``. ``dataset[i]`` is ``(window, target)``
-    (just ``window`` without targets); ``dataset.__getitems__(indices)`` gathers a whole batch
-    ``(x, y)`` at once, ``x`` of shape ``(batch, sequence_length, *data.shape[1:])``. Batches keep
-    the dtype of ``data`` and ``targets``.
-
-    ``batch_size``, ``shuffle`` and ``seed`` record how the windows should be served (it is a
-    :class:`~kerastorch.utils.dataset.BatchedDataset`): ``model.fit(windows)`` (and ``evaluate``
-    / ``validation_data``; ``predict`` in order) serves them so, one ``__getitems__`` gather per
-    batch, as Keras serves the batched ``tf.data`` dataset; the ``batch_size`` / ``shuffle``
-    arguments of ``fit`` are then ignored (``batch_size`` applies when the dataset's is None).
-    Because ``__getitems__`` returns a ready batch, a ``DataLoader`` over this dataset needs
-    ``collate_fn=lambda batch: batch``.
+    The windows behind :func:`timeseries_dataset_from_array`'s batches (its result's
+    ``windows``); see NOTE [timeseries windows] in this module for which rows and which target
+    make window ``i``. ``dataset[i]`` is ``(window, target)`` (just ``window`` without targets);
+    ``dataset.__getitems__(indices)`` gathers a whole batch ``(x, y)`` at once, ``x`` of shape
+    ``(batch, sequence_length, *data.shape[1:])``. Batches keep the dtype of ``data`` and
+    ``targets``. As a torch ``Dataset`` it also goes to ``fit`` as samples (batched and shuffled
+    by ``fit``, one gather per batch); a ``DataLoader`` over it needs
+    ``collate_fn=lambda batch: batch``, since ``__getitems__`` returns a ready batch.
 
     Example:
         >>> data = np.arange(10, dtype="float32").reshape(10, 1)
-        >>> windows = timeseries_dataset_from_array(data, np.arange(10), sequence_length=3)
+        >>> windows = timeseries_dataset_from_array(data, np.arange(10), sequence_length=3).windows
         >>> len(windows)
         8
         >>> x, y = windows.__getitems__([0, 5])
@@ -89,9 +98,6 @@ class TimeseriesWindows(BatchedDataset):
         sampling_rate: int,
         start_index: int,
         num_windows: int,
-        batch_size: int | None,
-        shuffle: bool,
-        seed: int | None,
     ) -> None:
         self.data = data
         self.targets = targets
@@ -100,9 +106,6 @@ class TimeseriesWindows(BatchedDataset):
         self.sampling_rate = sampling_rate
         self.start_index = start_index
         self.num_windows = max(num_windows, 0)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
         # Every window at once as a strided view of ``data`` (no copy): window i, step k is row
         # start_index + i * sequence_stride + k * sampling_rate. Gathering a batch is then one
         # index_select of whole windows, each a contiguous block when sampling_rate is 1.
@@ -120,8 +123,7 @@ class TimeseriesWindows(BatchedDataset):
         return (
             f"TimeseriesWindows({self.num_windows} windows, sequence_length={self.sequence_length}"
             f", sequence_stride={self.sequence_stride}, sampling_rate={self.sampling_rate}, "
-            f"start_index={self.start_index}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, targets={self.targets is not None})"
+            f"start_index={self.start_index}, targets={self.targets is not None})"
         )
 
     def _window_index(self, index: Any) -> int:
@@ -183,8 +185,8 @@ class TimeseriesWindows(BatchedDataset):
             the targets, or ``None`` without targets; ready for ``model.fit(x, y)``.
 
         Example:
-            >>> windows = timeseries_dataset_from_array(np.arange(6.0), None, sequence_length=4)
-            >>> windows.arrays()[0]
+            >>> dataset = timeseries_dataset_from_array(np.arange(6.0), None, sequence_length=4)
+            >>> dataset.windows.arrays()[0]
             array([[0., 1., 2., 3.],
                    [1., 2., 3., 4.],
                    [2., 3., 4., 5.]])
@@ -207,13 +209,16 @@ def timeseries_dataset_from_array(
     seed: int | None = None,
     start_index: int | None = None,
     end_index: int | None = None,
-) -> TimeseriesWindows:
-    """Sliding windows over a time series, with the arguments of Keras's function.
+) -> Pipeline:
+    """Sliding windows over a time series in batches, as Keras's function.
 
-    Keras returns a ``tf.data.Dataset`` of batches; this returns a :class:`TimeseriesWindows`,
-    a map-style torch ``Dataset`` of single windows that also gathers whole batches
-    (``__getitems__``) and records ``batch_size`` / ``shuffle`` / ``seed`` for the loop that
-    serves it. Windows are not copied up front (see NOTE [timeseries windows]).
+    Keras returns a ``tf.data.Dataset`` of batches; this returns a
+    :class:`~kerastorch.utils.dataset.Pipeline` of batches ``(x, y)`` (``x`` alone without
+    targets) with the same ``tf.data`` methods (``take``, ``map``, ``unbatch``, ...), which
+    ``fit`` / ``evaluate`` / ``predict`` take as they are (no ``batch_size``). Windows are never
+    copied up front (NOTE [timeseries windows]): each batch is gathered from a view of ``data``
+    when it is read. The windows themselves, as a map-style torch ``Dataset``, are the result's
+    ``windows`` (a :class:`TimeseriesWindows`).
 
     Args:
         data: Array or tensor of consecutive steps, time on axis 0: ``(steps,)`` or
@@ -226,16 +231,16 @@ def timeseries_dataset_from_array(
         sampling_rate: Rows between successive steps within a window: with rate ``r``, a window
             holds ``data[i], data[i + r], ..., data[i + (sequence_length - 1) * r]``.
         batch_size: Windows per batch (the last one may be shorter); ``None`` for single
-            windows. Recorded on the dataset.
-        shuffle: Whether windows should be served in random order. Recorded on the dataset;
-            indexing is always chronological.
-        seed: Seed for shuffling. Recorded on the dataset.
+            windows.
+        shuffle: Serve the windows in random order (NOTE [timeseries order]).
+        seed: Seed for shuffling.
         start_index: First row that windows may use (inclusive); defaults to 0.
         end_index: Rows from ``end_index`` on are not used (exclusive); defaults to
             ``len(data)``. As in Keras it must be below ``len(data)`` when given.
 
     Returns:
-        A :class:`TimeseriesWindows` dataset.
+        A :class:`~kerastorch.utils.dataset.Pipeline` of ``ceil(windows / batch_size)`` batches
+        (of windows without ``batch_size``), with the :class:`TimeseriesWindows` as ``windows``.
 
     Raises:
         ValueError: for arguments Keras rejects (``start_index`` beyond the data, ``end_index``
@@ -247,10 +252,14 @@ def timeseries_dataset_from_array(
         Predict step ``t + 10`` from the 10 steps before it:
 
         >>> series = np.arange(100, dtype="float32")
-        >>> windows = timeseries_dataset_from_array(series[:-10], series[10:], sequence_length=10)
-        >>> x, y = windows[0]
-        >>> x.tolist() == series[:10].tolist(), float(y)
-        (True, 10.0)
+        >>> dataset = timeseries_dataset_from_array(
+        ...     series[:-10], series[10:], sequence_length=10, batch_size=32
+        ... )
+        >>> len(dataset), [tuple(x.shape) for x, y in dataset]
+        (3, [(32, 10), (32, 10), (17, 10)])
+        >>> for x, y in dataset.take(1):
+        ...     print(x[0].tolist() == series[:10].tolist(), float(y[0]))
+        True 10.0
     """
     data_view = _as_tensor_view(data, "data")
     n = len(data_view)
@@ -317,7 +326,7 @@ def timeseries_dataset_from_array(
         num_starts = min(num_starts, len(target_view) - start)
     num_windows = -(-num_starts // int(sequence_stride)) if num_starts > 0 else 0
 
-    return TimeseriesWindows(
+    windows = TimeseriesWindows(
         data_view,
         target_view,
         sequence_length=sequence_length,
@@ -325,7 +334,38 @@ def timeseries_dataset_from_array(
         sampling_rate=int(sampling_rate),
         start_index=start,
         num_windows=num_windows,
-        batch_size=batch_size,
-        shuffle=bool(shuffle),
-        seed=seed,
     )
+    dataset = _served(windows, batch_size, bool(shuffle), seed)
+    dataset.windows = windows
+    return dataset
+
+
+def _served(
+    windows: TimeseriesWindows, batch_size: int | None, shuffle: bool, seed: int | None
+) -> Pipeline:
+    """The windows in batches, in Keras's order (NOTE [timeseries order])."""
+    count = len(windows)
+    what = f"timeseries_dataset_from_array ({count} windows)"
+    if not shuffle:
+        if batch_size is None:
+            return Pipeline.of_batches(count, windows.__getitem__, what)
+        size = batch_size
+
+        def batch_at(i: int) -> Any:
+            return windows.__getitems__(torch.arange(i * size, min((i + 1) * size, count)))
+
+        return Pipeline.of_batches(-(-count // size), batch_at, what)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    order = np.arange(count, dtype=np.int32 if count < 2**31 - 1 else np.int64)
+    np.random.RandomState(seed).shuffle(order)
+
+    def window_order() -> Any:
+        for start in range(0, count, _CHUNK):
+            yield from order[start : start + _CHUNK].tolist()
+
+    positions = Pipeline(window_order, count, None, what)
+    positions = positions.shuffle(1024 if batch_size is None else 8 * batch_size, seed=seed)
+    if batch_size is None:
+        return positions.map(windows.__getitem__)
+    return positions.batch(batch_size).map(windows.__getitems__)

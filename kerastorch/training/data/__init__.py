@@ -5,7 +5,9 @@ which ``fit`` may split for validation), ``adapt()`` creates the :class:`DataAda
 it with a batch size, shuffling and order. One module per kind of input: ``arrays.py`` (numpy
 arrays, tensors, lists of one shape, memmaps), ``ragged.py`` (lists of sequences of different
 lengths), ``torch_data.py`` (torch ``Dataset`` and ``IterableDataset`` of samples, batched by
-``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches).
+``fit``), ``generators.py`` (``DataLoader``, generators and other iterables of ready batches),
+``pipelines.py`` (the ``tf.data``-like datasets of Keras's utilities, such as
+``timeseries_dataset_from_array``), ``py_datasets.py`` (Keras's ``PyDataset``).
 ``indexed.py`` serves the inputs read by sample index (arrays, ragged lists, map-style
 datasets), ``generators.py`` the streams; ``elements.py`` says what one yielded batch or
 sample means, ``epochs.py`` which batches make an epoch (``steps_per_epoch``), and
@@ -17,9 +19,11 @@ What each input accepts, as in Keras: arrays take ``y``, ``sample_weight``, ``cl
 own targets and weights (``y`` and ``sample_weight`` must be None) and cannot be split
 (``validation_split``); ``class_weight`` applies to each of their batches that has no weights.
 A map-style ``Dataset`` is batched with ``batch_size`` and shuffled with ``shuffle``; an
-``IterableDataset`` is batched with ``batch_size``; a ``DataLoader`` or a generator is used as
-is, and ``batch_size`` / ``shuffle`` are ignored (Keras ignores them too; unlike Keras, no warning
-is given for ``shuffle=True``, ``fit``'s default).
+``IterableDataset`` is batched with ``batch_size``; a ``DataLoader``, a generator or a
+:class:`~kerastorch.utils.dataset.Pipeline` is used as is, and ``batch_size`` / ``shuffle`` are
+ignored (Keras ignores them too; unlike Keras, no warning is given for ``shuffle=True``, ``fit``'s
+default). A :class:`~kerastorch.utils.PyDataset` keeps its batches, and ``shuffle`` orders them
+anew every epoch, as in Keras.
 """
 
 from __future__ import annotations
@@ -46,12 +50,16 @@ from kerastorch.training.data.base import (
     to_tensor,
 )
 from kerastorch.training.data.elements import collate, to_batch
-from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator
+from kerastorch.training.data.epochs import OUT_OF_DATA, EpochIterator, require_end
 from kerastorch.training.data.generators import BatchStreamData, StreamAdapter, StreamData
 from kerastorch.training.data.indexed import IndexedAdapter, IndexedData, split_point
+from kerastorch.training.data.pipelines import PipelineData
+from kerastorch.training.data.py_datasets import PyDatasetAdapter, PyDatasetData
 from kerastorch.training.data.ragged import RaggedData, is_ragged, pad_batch
 from kerastorch.training.data.sharding import ShardedAdapter, check_global_batch_size
-from kerastorch.training.data.torch_data import BatchedDataset, DatasetData, IterableDatasetData
+from kerastorch.training.data.torch_data import DatasetData, IterableDatasetData
+from kerastorch.utils.dataset import Pipeline
+from kerastorch.utils.py_dataset import PyDataset
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -59,7 +67,6 @@ __all__ = [
     "ArrayData",
     "Batch",
     "BatchStreamData",
-    "BatchedDataset",
     "DataAdapter",
     "DatasetData",
     "EpochIterator",
@@ -68,6 +75,9 @@ __all__ = [
     "InputData",
     "IterableDatasetData",
     "LazyArray",
+    "PipelineData",
+    "PyDatasetAdapter",
+    "PyDatasetData",
     "RaggedData",
     "ShardedAdapter",
     "StreamAdapter",
@@ -85,6 +95,7 @@ __all__ = [
     "is_batch_source",
     "is_ragged",
     "pad_batch",
+    "require_end",
     "split_point",
     "to_batch",
     "to_tensor",
@@ -109,6 +120,10 @@ def is_batch_source(value: Any) -> bool:
 
 
 def _source_data(x: Any) -> InputData:
+    if isinstance(x, Pipeline):
+        return PipelineData(x)
+    if isinstance(x, PyDataset):
+        return PyDatasetData(x)
     if isinstance(x, DataLoader):
         return BatchStreamData(x)
     if isinstance(x, IterableDataset):
@@ -119,6 +134,10 @@ def _source_data(x: Any) -> InputData:
 
 
 def _kind(data: InputData) -> str:
+    if isinstance(data, PipelineData):
+        return "dataset"
+    if isinstance(data, PyDatasetData):
+        return "PyDataset"
     if isinstance(data, BatchStreamData):
         if isinstance(data.source, DataLoader):
             return "torch DataLoader"
@@ -188,10 +207,10 @@ def adapt(
     Args:
         data: From :func:`as_data`.
         batch_size: Samples per batch. A stream of ready batches (a ``DataLoader``, a
-            generator) keeps its own, and a :class:`BatchedDataset` its own when it has one,
-            as Keras keeps a batched dataset's.
-        shuffle: A new random order every pass, for arrays and map-style datasets (a
-            :class:`BatchedDataset` follows its own ``shuffle``; streams their own order).
+            generator, a :class:`~kerastorch.utils.dataset.Pipeline`) keeps its own, as Keras
+            keeps a batched dataset's.
+        shuffle: A new random order every pass, for arrays and map-style datasets (streams
+            keep their own order).
         keep_order: Batches in input order (unless shuffled); False lets ragged sequences of
             similar lengths go together (NOTE [length buckets] in ``indexed.py``).
         class_weight: Keras's ``class_weight`` (see ``check_class_weight``).
@@ -201,6 +220,8 @@ def adapt(
         >>> type(data).__name__, data.num_batches()
         ('IndexedAdapter', 2)
     """
+    if isinstance(data, PyDatasetData):  # its own batches; fit's shuffle orders them
+        return PyDatasetAdapter(data, shuffle=shuffle, class_weight=class_weight)
     if isinstance(data, StreamData):
         own_batches = isinstance(data, BatchStreamData)
         return StreamAdapter(
@@ -210,13 +231,5 @@ def adapt(
         raise TypeError(f"adapt() takes the data of as_data(), received {type(data).__name__}.")
     if class_weight is not None:
         data = data.with_class_weight(class_weight)
-    if isinstance(data, DatasetData) and isinstance(data.dataset, BatchedDataset):
-        served = data.dataset
-        return IndexedAdapter(
-            data,
-            batch_size=served.batch_size or batch_size,
-            shuffle=served.shuffle,
-            seed=served.seed,
-        )
     by_length = not keep_order and data.lengths is not None
     return IndexedAdapter(data, batch_size=batch_size, shuffle=shuffle, by_length=by_length)

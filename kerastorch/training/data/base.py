@@ -136,6 +136,10 @@ class DataAdapter:
         batch_size: Samples per batch, or None when the input brings its own batches (a
             ``DataLoader``, a generator).
         one_shot: The input can be read only once (a generator): passes continue it.
+        infinite: A pass never ends (a repeated dataset): ``steps_per_epoch`` / ``steps`` must
+            say where an epoch ends.
+        epoch_hooks: The input has ``on_epoch_begin`` / ``on_epoch_end`` (a ``PyDataset``):
+            ``EpochIterator`` calls them around every epoch.
         varying_shapes: Batches may differ in shape beyond the batch axis (streams of batches):
             the model is built with an unknown time axis.
         description: How errors name the input, as the :class:`InputData` served.
@@ -143,6 +147,8 @@ class DataAdapter:
 
     batch_size: int | None = None
     one_shot = False
+    infinite = False
+    epoch_hooks = False
     varying_shapes = False
     description = "arrays"
 
@@ -161,6 +167,12 @@ class DataAdapter:
 
     def pin_memory(self) -> None:
         """Page-lock in-memory arrays for asynchronous copies to a GPU (arrays only)."""
+
+    def on_epoch_begin(self) -> None:
+        """Before an epoch's first batch (with ``epoch_hooks``)."""
+
+    def on_epoch_end(self) -> None:
+        """After an epoch's last batch (with ``epoch_hooks``)."""
 
 
 def batch_size_for_steps(data: InputData, batch_size: Any, steps: int | None) -> int:

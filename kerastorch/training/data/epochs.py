@@ -33,6 +33,16 @@ OUT_OF_DATA = (
 _END = object()
 
 
+def require_end(data: DataAdapter, steps: int | None) -> None:
+    """An infinite input needs ``steps`` to end an epoch (or a prediction)."""
+    if data.infinite and steps is None:
+        raise ValueError(
+            f"{data.description} is infinite (repeat() without a count?): pass "
+            "steps_per_epoch (fit), validation_steps or steps (evaluate / predict) to say "
+            "how many batches make an epoch, or repeat it a finite number of times."
+        )
+
+
 class EpochIterator:
     """Batches of one epoch at a time from a data adapter (NOTE [steps per epoch]).
 
@@ -49,6 +59,7 @@ class EpochIterator:
     def __init__(
         self, data: DataAdapter, steps: int | None = None, continue_passes: bool = True
     ) -> None:
+        require_end(data, steps)
         self.data = data
         self.steps = steps
         self.continue_passes = continue_passes or data.one_shot
@@ -70,7 +81,25 @@ class EpochIterator:
             self.exhausted = True
 
     def next_epoch(self) -> Iterator[Batch] | None:
-        """The batches of the next epoch, or None when a one-shot input has nothing left."""
+        """The batches of the next epoch, or None when a one-shot input has nothing left.
+
+        An input with ``epoch_hooks`` (a ``PyDataset``) gets ``on_epoch_begin`` before the
+        epoch's first batch is read and ``on_epoch_end`` after its last one.
+        """
+        if not self.data.epoch_hooks:
+            return self._next_epoch()
+        self.data.on_epoch_begin()
+        batches = self._next_epoch()
+        if batches is None:
+            self.data.on_epoch_end()
+            return None
+        return self._ending(batches)
+
+    def _ending(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        yield from batches
+        self.data.on_epoch_end()
+
+    def _next_epoch(self) -> Iterator[Batch] | None:
         if self.exhausted:
             return None
         if self.steps is None and not self.data.one_shot:

@@ -39,10 +39,12 @@ class StreamData(InputData):
     Attributes:
         source: The user's object (a DataLoader, a generator, an IterableDataset...).
         one_shot: It can be read only once (a generator or iterator).
+        infinite: It never ends (a repeated dataset).
         yields_samples: Its items are samples, batched with ``fit``'s ``batch_size``.
     """
 
     one_shot = False
+    infinite = False
     yields_samples = False
 
     def __init__(self, source: Any) -> None:
@@ -123,6 +125,7 @@ class StreamAdapter(DataAdapter):
         self.batch_size = batch_size
         self.class_weight = class_weight
         self.one_shot = stream.one_shot
+        self.infinite = stream.infinite
         self.description = stream.description
         self._pending: tuple[Batch, Iterator[Batch]] | None = None
 

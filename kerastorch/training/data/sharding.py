@@ -99,8 +99,16 @@ class ShardedAdapter(DataAdapter):
         self.passes = 0  # fresh passes started, the same count on every process
         self.batch_size = data.batch_size
         self.one_shot = data.one_shot
+        self.infinite = data.infinite
+        self.epoch_hooks = data.epoch_hooks
         self.varying_shapes = data.varying_shapes
         self.description = data.description
+
+    def on_epoch_begin(self) -> None:
+        self.data.on_epoch_begin()
+
+    def on_epoch_end(self) -> None:
+        self.data.on_epoch_end()
 
     def first_batch(self) -> Batch:
         """The first *global* batch: every process builds the model from the same data."""

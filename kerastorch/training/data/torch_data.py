@@ -2,18 +2,16 @@
 
 A dataset holds *samples*; ``fit`` batches them with its ``batch_size`` (32 by default) and, for
 a map-style dataset, shuffles them every epoch when ``shuffle=True`` (a ``DataLoader`` keeps its
-own batching: see ``generators.py``), unless the dataset says how it is served
-(:class:`BatchedDataset`).
+own batching: see ``generators.py``).
 
 NOTE [vectorized gathers]
     A batch of a map-style dataset is fetched with one call when the dataset allows it, never with
     one ``__getitem__`` per sample: a ``TensorDataset`` is indexed with the batch's index tensor,
     a ``Subset`` maps the indices onto its parent's fast path, and a dataset with
-    ``__getitems__`` (a :class:`BatchedDataset`, torch's ``StackDataset``...) gets all the indices
-    at once: an index tensor for a :class:`BatchedDataset`, a list otherwise. ``__getitems__``
-    returns either a ready batch (a tuple ``(x, y)`` or a tensor, as a :class:`BatchedDataset`
-    does) or, following torch's convention, a *list* of samples, which is collated. Other
-    datasets are read sample by sample.
+    ``__getitems__`` (``TimeseriesWindows``, torch's ``StackDataset``...) gets all the indices
+    at once, as a list. ``__getitems__`` returns either a ready batch (a tuple ``(x, y)`` or a
+    tensor, as ``TimeseriesWindows`` does) or, following torch's convention, a *list* of
+    samples, which is collated. Other datasets are read sample by sample.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from kerastorch.training.data.base import Batch
 from kerastorch.training.data.elements import collate, to_batch
 from kerastorch.training.data.generators import StreamData
 from kerastorch.training.data.indexed import IndexedData, index_tensor
-from kerastorch.utils.dataset import BatchedDataset
 
 Gather = Callable[[torch.Tensor], Any]
 
@@ -39,8 +36,6 @@ def vectorized_gather(dataset: Dataset) -> Gather | None:
     if isinstance(dataset, TensorDataset):
         tensors = dataset.tensors
         return lambda index: tuple(t[index.to(t.device)] for t in tensors)
-    if isinstance(dataset, BatchedDataset):
-        return dataset.__getitems__
     if isinstance(dataset, Subset):
         inner = vectorized_gather(dataset.dataset)
         if inner is not None:
@@ -61,8 +56,7 @@ def _sample_count(dataset: Any) -> int:
 
 
 class DatasetData(IndexedData):
-    """A map-style ``torch.utils.data.Dataset`` of samples, batched and shuffled by ``fit`` (or
-    as it says, for a :class:`BatchedDataset`).
+    """A map-style ``torch.utils.data.Dataset`` of samples, batched and shuffled by ``fit``.
 
     Example:
         >>> from torch.utils.data import TensorDataset
@@ -85,11 +79,6 @@ class DatasetData(IndexedData):
         return type(self.dataset)
 
     def __len__(self) -> int:
-        return self.size
-
-    def num_samples(self) -> int | None:
-        if isinstance(self.dataset, BatchedDataset) and self.dataset.batch_size:
-            return None  # its own batch size decides the batches
         return self.size
 
     def with_class_weight(self, class_weight: dict[int, float]) -> DatasetData:
