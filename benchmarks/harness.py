@@ -260,8 +260,10 @@ def import_table(imports: dict[str, list[float]], names) -> str:
     for c, values in imports.items():
         if c == "torch":
             what = "`import torch`"
+        elif c == "kerastorch":
+            what = "`import kerastorch`"
         elif c.startswith("kerastorch"):
-            what = f"`import kerastorch` ({names[c]})" if c != "kerastorch" else "`import kerastorch`"
+            what = f"`import kerastorch` ({names[c]})"
         else:
             what = f"`import keras` ({names[c]})"
         median = statistics.median(values)
