@@ -70,6 +70,7 @@ from kerastorch.layers.rnn_cells import (
     nest_states,
     one_dropout_mask_per_sequence,
     output_size_of,
+    unrolling,
 )
 from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 from kerastorch.utils.naming import snake_case
@@ -327,8 +328,8 @@ class RecurrentLayer(Layer):
         timesteps = mask.shape[1]
         lengths = mask.sum(dim=1)
         steps = torch.arange(timesteps, device=mask.device)
-        if torch.compiler.is_compiling():
-            # A traced step takes the path that is exact for any mask, with no host sync.
+        if unrolling():
+            # A traced training step takes the path exact for any mask, with no host sync.
             longest, right_padded, any_empty = timesteps, False, True
         else:
             right_padded = (mask == (steps < lengths[:, None])).all()

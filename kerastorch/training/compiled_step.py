@@ -58,6 +58,7 @@ from typing import Any
 import torch
 
 from kerastorch import optimizers as optimizers_module
+from kerastorch.layers.rnn_cells import unrolled_recurrence
 from kerastorch.training.data import Batch
 from kerastorch.training.placement import Placement, placement_of, to_device
 
@@ -151,7 +152,7 @@ class CompiledTrainStep:
             hook(optimizer, (), {})
         try:
             # allow_rnn: a recurrent layer's torch module is only read for its weights here.
-            with torch._dynamo.config.patch(allow_rnn=True):
+            with torch._dynamo.config.patch(allow_rnn=True), unrolled_recurrence():
                 loss, y_pred, mask = self._fn(
                     self._names(params), params, hyper, slots, factors, *batch
                 )
