@@ -115,6 +115,7 @@ class MinMaxNorm(Constraint):
 
 
 CONSTRAINTS: Registry[Any] = Registry("constraint")
+"""Keras's constraint names (``"max_norm"``, ``"non_neg"``, ...) -> constraint classes."""
 CONSTRAINTS.add("max_norm", MaxNorm, "MaxNorm")
 CONSTRAINTS.add("non_neg", NonNeg, "NonNeg")
 CONSTRAINTS.add("unit_norm", UnitNorm, "UnitNorm")

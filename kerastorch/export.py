@@ -2,8 +2,8 @@
 
 A built kerastorch model is an ordinary ``nn.Module``, so ``torch.export.export``,
 ``torch.jit.trace`` and ``torch.onnx.export`` work on it directly. These helpers only do the parts
-that are easy to get wrong by hand (see NOTE [export paths]); ``docs/EXPORT.md`` shows every way
-out, including loading the weights into a hand-written module.
+that are easy to get wrong by hand (see NOTE [export paths]); ``docs/guides/export.md`` shows
+every way out, including loading the weights into a hand-written module.
 
 NOTE [export paths]
     What each PyTorch exit does with a recurrent model, measured on torch 2.13 (CPU):

@@ -568,17 +568,33 @@ def _sparse_categorical_crossentropy(
         squeeze = False
     if class_axis != 1:
         y_pred = y_pred.movedim(class_axis, 1)
-    if from_logits:
-        result = F.cross_entropy(y_pred, target, reduction="none")
-    else:
-        output = y_pred / torch.sum(y_pred, dim=1, keepdim=True)
-        log_prob = torch.log(torch.clamp(output, EPSILON, 1.0 - EPSILON))
-        result = F.nll_loss(log_prob, target, reduction="none")
+    try:
+        if from_logits:
+            result = F.cross_entropy(y_pred, target, reduction="none")
+        else:
+            output = y_pred / torch.sum(y_pred, dim=1, keepdim=True)
+            log_prob = torch.log(torch.clamp(output, EPSILON, 1.0 - EPSILON))
+            result = F.nll_loss(log_prob, target, reduction="none")
+    except IndexError:  # torch's "Target 5 is out of bounds." (a check only on this error path)
+        raise _label_out_of_range(target, y_pred.shape[1]) from None
     if squeeze:
         result = result.squeeze(0)
     if valid is not None:
         result = torch.where(valid, result, torch.zeros_like(result))
     return result, valid
+
+
+def _label_out_of_range(target: torch.Tensor, num_classes: int) -> ValueError:
+    bad = (target < 0) | (target >= num_classes)
+    position = tuple(int(i) for i in torch.nonzero(bad)[0])
+    where = position[0] if len(position) == 1 else position
+    return ValueError(
+        f"sparse_categorical_crossentropy: the label {int(target[position])} (at index {where} "
+        f"of the batch; {int(bad.sum())} label(s) out of range in it) is not a class of the "
+        f"model's {num_classes} outputs: labels must be integers from 0 to {num_classes - 1}. "
+        f"Give the last layer as many units as there are classes (e.g. Dense({num_classes})), "
+        "or map the labels to 0..classes-1 (a label per class, counted from 0)."
+    )
 
 
 def sparse_categorical_crossentropy(
@@ -1237,6 +1253,31 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
+
+    def check_labels(self, y_true: torch.Tensor, num_classes: int) -> None:
+        """Refuse labels outside ``[0, num_classes)`` (all of ``fit``'s array labels at once, so
+        the message names the sample; the ``ignore_class`` label is allowed).
+
+        Example:
+            >>> SparseCategoricalCrossentropy().check_labels(torch.tensor([0, 3]), 3)
+            Traceback (most recent call last):
+            ...
+            ValueError: y[1] is the label 3, but the model has 3 outputs (classes 0 to 2); ...
+        """
+        labels = y_true.reshape(len(y_true), -1)
+        bad = (labels < 0) | (labels >= num_classes)
+        if self.ignore_class is not None:
+            bad &= labels != self.ignore_class
+        if not bool(bad.any()):
+            return
+        sample, step = (int(i) for i in torch.nonzero(bad)[0])
+        at = f"y[{sample}]" if labels.shape[1] == 1 else f"y[{sample}] (entry {step})"
+        raise ValueError(
+            f"{at} is the label {labels[sample, step].item():g}, but the model has "
+            f"{num_classes} outputs (classes 0 to {num_classes - 1}); "
+            f"{int(bad.any(dim=1).sum())} sample(s) have labels out of range. Give the last "
+            "layer as many units as there are classes, or map the labels to 0..classes-1."
+        )
 
     def _call_with_mask(
         self, y_true: torch.Tensor, y_pred: torch.Tensor

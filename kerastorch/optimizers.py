@@ -644,8 +644,16 @@ class SGD(Optimizer):
         learning_rate: Learning rate; Keras's default is 0.01 (torch's 1e-3).
         momentum: Momentum in ``[0, 1]``.
         nesterov: Whether to use Nesterov momentum.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> w = torch.nn.Parameter(torch.tensor([1.0]))
@@ -721,8 +729,16 @@ class Adam(Optimizer):
         beta_2: Decay of the second moment, in ``[0, 1)``.
         epsilon: Small constant >= 0 (Keras's 1e-7; torch's default is 1e-8).
         amsgrad: Whether to use the AMSGrad variant.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> w = torch.nn.Parameter(torch.tensor([1.0]))
@@ -806,7 +822,14 @@ class AdamW(Adam):
         beta_2: Decay of the second moment, in ``[0, 1)``.
         epsilon: Small constant >= 0.
         amsgrad: Whether to use the AMSGrad variant.
-        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``, ``params``.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> AdamW().get_config()["weight_decay"]
@@ -861,8 +884,16 @@ class RMSprop(Optimizer):
         momentum: Momentum in ``[0, 1]``.
         epsilon: Small constant >= 0 (torch's default is 1e-8, outside the root).
         centered: Whether to normalize by the estimated gradient variance.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> RMSprop(momentum=0.9, centered=True)
@@ -943,8 +974,16 @@ class Adagrad(Optimizer):
         learning_rate: Learning rate (default 1e-3; torch's is 1e-2).
         initial_accumulator_value: Starting value >= 0 of the accumulators (torch's is 0).
         epsilon: Small constant >= 0 (torch's default is 1e-10, outside the root).
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> Adagrad().get_config()["initial_accumulator_value"]
@@ -1011,8 +1050,16 @@ class Adadelta(Optimizer):
         learning_rate: Learning rate (default 1e-3).
         rho: Decay rate in ``[0, 1)``.
         epsilon: Small constant >= 0.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> Adadelta().get_config()["rho"]
@@ -1082,8 +1129,16 @@ class Adamax(Optimizer):
         beta_1: Decay of the first moment, in ``[0, 1)``.
         beta_2: Decay of the infinity norm, in ``[0, 1)``.
         epsilon: Small constant >= 0.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> Adamax(0.002)
@@ -1153,8 +1208,16 @@ class Nadam(Optimizer):
         beta_1: Decay of the first moment, in ``[0, 1)``.
         beta_2: Decay of the second moment, in ``[0, 1)``.
         epsilon: Small constant >= 0.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> Nadam(beta_2=0.99)
@@ -1237,8 +1300,16 @@ class Lion(Optimizer):
         learning_rate: Learning rate (default 1e-3).
         beta_1: Weight of the momentum in the update direction, in ``(0, 1]``.
         beta_2: Decay of the momentum, in ``[0, 1)``.
-        **kwargs: ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``,
-            ``params``; see :class:`Optimizer`.
+        weight_decay: Decoupled weight decay (``param -= param * weight_decay * lr`` each step);
+            ``None`` for none.
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm (at most one of the
+            three clipping arguments).
+        name: A name for the optimizer; defaults to the lowercased class name.
+        params: Parameters (or param-group dicts) to build on at once, as a
+            ``torch.optim.Optimizer``; otherwise ``compile`` / ``fit`` builds on the model's.
+        **kwargs: Keras-only arguments at their defaults (ignored); anything else is an error.
 
     Example:
         >>> Lion(1e-4)

@@ -102,6 +102,9 @@ _ALIASES = {
 _PREFIX_ALIASES = {
     "keras.optimizers.legacy.": "keras.optimizers.",
     "keras.utils.np_utils.": "keras.utils.",
+    # Keras 2 / TF 2.x homes of the preprocessing layers and of plot_model.
+    "keras.layers.experimental.preprocessing.": "keras.layers.",
+    "keras.utils.vis_utils.": "keras.utils.",
     **{
         # Keras 2's layer modules: keras.layers.recurrent.LSTM is keras.layers.LSTM.
         f"keras.layers.{module}.": "keras.layers."
@@ -138,7 +141,6 @@ _HINTS = {
         "kerastorch.utils.timeseries_dataset_from_array"
     ),
     "keras.datasets": "load the arrays yourself (numpy, pandas)",
-    "keras.utils.plot_model": "print(model) or model.summary()",
     "keras.Model(inputs, outputs)": (
         "the functional API: write the model as a Sequential, or as a torch nn.Module whose "
         "forward calls kerastorch layers"
@@ -297,7 +299,10 @@ def _hint(path: str) -> str:
 
 
 def _model_supports_functional_api() -> bool:
+    # Model(inputs, outputs) makes a Functional (kerastorch.models.functional registers it).
     model = importlib.import_module("kerastorch").Model
+    if getattr(model, "_functional_class", None) is not None:
+        return True
     return "inputs" in inspect.signature(model.__init__).parameters
 
 

@@ -120,6 +120,7 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
 
 
 REGULARIZERS: Registry[Any] = Registry("regularizer")
+"""Keras's regularizer names (``"l1"``, ``"l2"``, ``"l1_l2"``, ...) -> regularizer classes."""
 REGULARIZERS.add("l1", L1, "L1")
 REGULARIZERS.add("l2", L2, "L2")
 # Keras 3.15 documents "l1_l2" but cannot resolve it; kerastorch gives the documented 0.01 each.

@@ -162,6 +162,216 @@ def processes_hold_different_data(tmp_path):
     check_same_data_size([(64, 4, 16), (48, 3, 16)], "fit(x)")
 
 
+# -- data: x, y, sample_weight, class_weight --------------------------------------------------------
+
+
+def _sequence_model() -> Sequential:
+    from kerastorch.layers import LSTM
+
+    kerastorch.utils.set_random_seed(0)
+    model = Sequential([Input((None, 2)), LSTM(3, return_sequences=True), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _classifier(classes: int = 3) -> Sequential:
+    kerastorch.utils.set_random_seed(0)
+    model = Sequential([Input((3,)), Dense(classes, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def rows_of_different_lengths_into_dense(tmp_path):
+    # Issue 14, item 1: taken as ragged sequences; predict padded the short row with 0 and
+    # returned a list of per-row arrays, fit died in the loss with a broadcast error.
+    rows = [[1.0, 2.0, 3.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
+    _model().predict(rows, verbose=0)
+
+
+def per_step_targets_swapped(tmp_path):
+    # Issue 14, item 2: the targets of the sequences of 3 and 5 steps swapped trained on.
+    x = [np.ones((3, 2)), np.ones((5, 2)), np.ones((4, 2))]
+    y = [np.ones((5, 1)), np.ones((3, 1)), np.ones((4, 1))]
+    _sequence_model().fit(x, y, verbose=0)
+
+
+def per_step_weights_shifted(tmp_path):
+    # Issue 14, item 2: per-step weights one sequence off.
+    x = [np.ones((3, 2)), np.ones((5, 2)), np.ones((4, 2))]
+    y = [np.ones((3, 1)), np.ones((5, 1)), np.ones((4, 1))]
+    weights = [np.ones(4), np.ones(3), np.ones(5)]
+    _sequence_model().fit(x, y, sample_weight=weights, verbose=0)
+
+
+def padded_targets_shorter_than_x(tmp_path):
+    # Issue 14, item 2: worked or failed depending on which sequences shared a batch.
+    x = [np.ones((3, 2)), np.ones((5, 2))]
+    _sequence_model().fit(x, np.ones((2, 4, 1)), batch_size=1, verbose=0)
+
+
+def nan_sample_weight(tmp_path):
+    # Issue 14, item 3: trained on, and every weight became NaN.
+    x, y = _data(8)
+    weights = np.ones(8)
+    weights[3] = np.nan
+    _model().fit(x, y, sample_weight=weights, verbose=0)
+
+
+def class_weight_not_a_number(tmp_path):
+    # Issue 14, item 3: was "could not convert string to float: 'heavy'".
+    x, _ = _data(8)
+    _classifier().fit(x, np.arange(8) % 3, class_weight={0: 1.0, 1: "heavy"}, verbose=0)
+
+
+def class_weight_nan(tmp_path):
+    x, _ = _data(8)
+    _classifier().fit(x, np.arange(8) % 3, class_weight={2: float("nan")}, verbose=0)
+
+
+def label_out_of_range(tmp_path):
+    # Issue 14, item 11: was torch's "IndexError: Target 5 is out of bounds."
+    x, _ = _data(8)
+    _classifier(3).fit(x, np.array([0, 1, 2, 5, 0, 1, 2, 0]), verbose=0)
+
+
+def label_out_of_range_from_a_generator(tmp_path):
+    # Batches the model reads one by one: found by the loss (on its error path, at no cost).
+    x, _ = _data(8)
+    batches = iter([(x[:4], np.array([0, 1, 2, 0])), (x[4:], np.array([1, 7, 0, 0]))])
+    _classifier(3).fit(batches, steps_per_epoch=2, verbose=0)
+
+
+def none_in_a_list_of_sequences(tmp_path):
+    # Issue 14, item 11: was "items have different shapes ... pad_sequences".
+    x = [np.ones((3, 2)), None, np.ones((5, 2))]
+    _sequence_model().fit(x, np.ones((3, 1)), verbose=0)
+
+
+def zero_timesteps(tmp_path):
+    # Issue 14, item 11: was torch's "Expected sequence length to be larger than 0 in RNN".
+    from kerastorch.layers import LSTM
+
+    model = Sequential([Input((None, 2)), LSTM(3)])
+    model.predict(np.ones((4, 0, 2), "float32"), verbose=0)
+
+
+# -- fit's and compile's arguments ------------------------------------------------------------------
+
+
+def fractional_epochs(tmp_path):
+    # Issue 14, item 11: was "'float' object cannot be interpreted as an integer".
+    x, y = _data()
+    _model().fit(x, y, epochs=2.5, verbose=0)
+
+
+def zero_validation_freq(tmp_path):
+    # Was ZeroDivisionError at the end of the first epoch.
+    x, y = _data()
+    _model().fit(x, y, epochs=2, validation_split=0.25, validation_freq=0, verbose=0)
+
+
+def cuda_on_a_cpu_only_torch(tmp_path):
+    # Issue 14, item 11: compile accepted it; fit failed at the first step.
+    if torch.cuda.is_available():
+        pytest.skip("this torch has a CUDA device")
+    Sequential([Input((3,)), Dense(1)]).compile(optimizer="adam", loss="mse", device="cuda")
+
+
+def optimizer_typo(tmp_path):
+    # Issue 14, item 11: "adma" suggested "adamax".
+    Sequential([Input((3,)), Dense(1)]).compile(optimizer="adma", loss="mse")
+
+
+# -- saving and loading -----------------------------------------------------------------------------
+
+
+def save_onto_a_folder(tmp_path):
+    # Issue 14, item 11: the whole file was written, then IsADirectoryError named the temp file.
+    (tmp_path / "model.kt").mkdir()
+    _model().save(tmp_path / "model.kt")
+
+
+def _saved_lstm(tmp_path) -> tuple[dict, bytes]:
+    """The config and the weights member of a saved Sequential([Input, LSTM(4), Dense(1)])."""
+    import json
+    import zipfile
+
+    from kerastorch.layers import LSTM
+
+    model = Sequential([Input((None, 3)), LSTM(4), Dense(1)])
+    model.save(tmp_path / "lstm.kt")
+    with zipfile.ZipFile(tmp_path / "lstm.kt") as archive:
+        return json.loads(archive.read("config.json")), archive.read("model.weights.pt")
+
+
+def weights_member_deflates_hugely(tmp_path):
+    # Issue 14, item 5: a 2 MiB file whose weights deflate to 2 GiB peaked at 4.4 GiB before it
+    # was refused. Here 80 MiB of zeros in 80 KiB; refused before a byte is inflated.
+    import json
+    import zipfile
+
+    config, _ = _saved_lstm(tmp_path)
+    with zipfile.ZipFile(tmp_path / "bomb.kt", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+        with archive.open("model.weights.pt", "w", force_zip64=True) as member:
+            for _ in range(80):
+                member.write(bytes(1 << 20))
+    kerastorch.models.load_model(tmp_path / "bomb.kt")
+
+
+def config_far_bigger_than_its_weights(tmp_path):
+    # Issue 14, item 5: LSTM(units=200000) allocated 640 GB before any shape was compared.
+    import json
+    import zipfile
+
+    config, weights = _saved_lstm(tmp_path)
+    config["model"]["config"]["layers"][0]["config"]["units"] = 200_000
+    with zipfile.ZipFile(tmp_path / "big.kt", "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.pt", weights)
+    kerastorch.models.load_model(tmp_path / "big.kt")
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("this would run",))
+
+
+def weights_file_holding_code(tmp_path):
+    # Issue 14, item 11: the message quoted torch's advice to re-run with weights_only=False.
+    torch.save({"dense.linear.weight": _RunsCode()}, tmp_path / "hostile.weights.pt")
+    _model().load_weights(tmp_path / "hostile.weights.pt")
+
+
+def damaged_backup(tmp_path):
+    # The same for a backup: torch's advice for a damaged file was quoted.
+    _interrupted_backup(tmp_path / "backup")
+    path = tmp_path / "backup" / "latest.backup.pt"
+    path.write_bytes(path.read_bytes()[:-200])
+    x, y = _data()
+    _model().fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "backup")])
+
+
+def keras_file_with_a_lambda(tmp_path):
+    # Issue 14, item 11: a top-level Lambda was reported as unsupported, a nested one refused
+    # for safe mode.
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2)])
+    model.save(tmp_path / "lambda.keras")
+    kerastorch.models.load_model(tmp_path / "lambda.keras")
+
+
+def h5_with_a_corrupt_training_config(tmp_path):
+    # Issue 14, item 11: was a bare JSONDecodeError, without the file's name.
+    import h5py
+
+    _model().save(tmp_path / "model.h5")
+    with h5py.File(tmp_path / "model.h5", "a") as h5:
+        h5.attrs["training_config"] = '{"optimizer_config": {'
+    kerastorch.models.load_model(tmp_path / "model.h5")
+
+
 CATALOGUE = [
     # -- callbacks --
     Case(
@@ -218,6 +428,155 @@ CATALOGUE = [
         ValueError,
         r"CSVLogger\(append=True\): .*log\.csv has the columns \['epoch', 'loss', 'mae', "
         r"'val_loss', 'val_mae'\], but this fit logs \['epoch', 'loss', 'val_loss'\]",
+    ),
+    # -- data --
+    Case(
+        "rows-of-different-lengths-into-dense",
+        rows_of_different_lengths_into_dense,
+        ValueError,
+        r"x\[1\] has 2 values, but model '\w+' takes rows of 3 \(input shape \(None, 3\)\); 1 "
+        r"of the 3 rows have another length\. .*only by a model whose input has a time axis",
+    ),
+    Case(
+        "per-step-targets-swapped",
+        per_step_targets_swapped,
+        ValueError,
+        r"y\[0\] has 5 timesteps but x\[0\] has 3 \(2 of the 3 sequences differ\): per-step y "
+        r"needs one value per step of its sequence of x, in the same order",
+    ),
+    Case(
+        "per-step-weights-shifted",
+        per_step_weights_shifted,
+        ValueError,
+        r"sample_weight\[0\] has 4 timesteps but x\[0\] has 3 \(3 of the 3 sequences differ\)",
+    ),
+    Case(
+        "padded-targets-shorter-than-x",
+        padded_targets_shorter_than_x,
+        ValueError,
+        r"y has 4 timesteps \(shape \(2, 4, 1\)\), but x\[1\] has 5: padded per-step y needs a "
+        r"value for every step",
+    ),
+    Case(
+        "nan-sample-weight",
+        nan_sample_weight,
+        ValueError,
+        r"sample_weight contains NaN or infinite values, in 1 sample\(s\), first at index 3",
+    ),
+    Case(
+        "class-weight-not-a-number",
+        class_weight_not_a_number,
+        TypeError,
+        r"class_weight\[1\] must be a number \(how much class 1 weighs\), received 'heavy' "
+        r"\(str\)",
+    ),
+    Case(
+        "class-weight-nan",
+        class_weight_nan,
+        ValueError,
+        r"class_weight\[2\] must be a finite number >= 0, received nan",
+    ),
+    Case(
+        "label-out-of-range",
+        label_out_of_range,
+        ValueError,
+        r"y\[3\] is the label 5, but the model has 3 outputs \(classes 0 to 2\); 1 sample\(s\) "
+        r"have labels out of range",
+    ),
+    Case(
+        "label-out-of-range-in-a-batch",
+        label_out_of_range_from_a_generator,
+        ValueError,
+        r"sparse_categorical_crossentropy: the label 7 \(at index 1 of the batch; 1 label\(s\) "
+        r"out of range in it\) is not a class of the model's 3 outputs",
+    ),
+    Case(
+        "none-in-a-list-of-sequences",
+        none_in_a_list_of_sequences,
+        ValueError,
+        r"x\[1\] is None: every item must be an array or a list of numbers",
+    ),
+    Case(
+        "zero-timesteps",
+        zero_timesteps,
+        ValueError,
+        r"LSTM '\w+' received sequences of 0 timesteps \(input shape \(4, 0, 2\)\); a recurrent "
+        r"layer needs at least one step",
+    ),
+    # -- arguments --
+    Case(
+        "fractional-epochs",
+        fractional_epochs,
+        ValueError,
+        r"fit: expected epochs to be an integer >= 0, received epochs=2\.5",
+    ),
+    Case(
+        "zero-validation-freq",
+        zero_validation_freq,
+        ValueError,
+        r"fit: expected validation_freq to be an integer >= 1, received validation_freq=0",
+    ),
+    Case(
+        "cuda-on-a-cpu-only-torch",
+        cuda_on_a_cpu_only_torch,
+        ValueError,
+        r"compile\(device='cuda'\): this torch has no CUDA device .* Use device=\"auto\"",
+    ),
+    Case(
+        "optimizer-typo",
+        optimizer_typo,
+        ValueError,
+        r'Unknown optimizer: "adma"\. Did you mean "adam"\?',
+    ),
+    # -- saving and loading --
+    Case(
+        "save-onto-a-folder",
+        save_onto_a_folder,
+        IsADirectoryError,
+        r"Cannot save to '.*model\.kt': it is a folder",
+    ),
+    Case(
+        "weights-member-deflates-hugely",
+        weights_member_deflates_hugely,
+        kerastorch.saving.SavingError,
+        r"bomb\.kt': the member 'model\.weights\.pt' takes \d+ bytes in the file but would "
+        r"inflate to 83886080 bytes \(\d+ times more\): a decompression bomb",
+    ),
+    Case(
+        "config-far-bigger-than-its-weights",
+        config_far_bigger_than_its_weights,
+        kerastorch.saving.SavingError,
+        r"big\.kt': the architecture in config\.json would create a tensor of size \(800000, "
+        r"200000\) \(160000000000 values\), more than all the weights in the file hold together "
+        r"\(\d+ values\)",
+    ),
+    Case(
+        "weights-file-holding-code",
+        weights_file_holding_code,
+        kerastorch.saving.SavingError,
+        r"(?s)^(?!.*weights_only)Cannot read .*hostile\.weights\.pt'.*it holds Python objects "
+        r"other than tensors, which are never loaded",
+    ),
+    Case(
+        "damaged-backup",
+        damaged_backup,
+        OSError,
+        r"(?s)^(?!.*weights_only)BackupAndRestore could not read the backup .*latest\.backup\.pt "
+        r"\(RuntimeError: .*\)\. Delete it",
+    ),
+    Case(
+        "keras-file-with-a-lambda",
+        keras_file_with_a_lambda,
+        kerastorch.saving.SavingError,
+        r"Keras layer Lambda 'lambda\w*' carries Python code in its config, which is refused in "
+        r"safe mode",
+    ),
+    Case(
+        "h5-with-a-corrupt-training-config",
+        h5_with_a_corrupt_training_config,
+        kerastorch.saving.SavingError,
+        r"model\.h5': its training_config \(the compile arguments\) is not valid JSON .* Load "
+        r"it with compile=False",
     ),
     # -- several processes --
     Case(

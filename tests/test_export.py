@@ -1,5 +1,5 @@
 """PyTorch exits: torch.export, TorchScript, ONNX (kerastorch.export), stable state_dict keys, and
-docs/EXPORT.md's "drop kerastorch entirely" snippets, run exactly as the page shows them.
+docs/guides/export.md's "drop kerastorch entirely" snippets, run exactly as the page shows them.
 
 Reference outputs come from ``model.predict``; the plain-torch snippets run in a subprocess in which
 kerastorch cannot be imported.
@@ -35,7 +35,7 @@ from kerastorch.layers import (
 )
 from tests.helpers import SUBPROCESS_TIMEOUT, assert_close
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "EXPORT.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "guides" / "export.md"
 # torch's own nn.LSTM warns under torch.export (its _flat_weights list); harmless, not ours.
 LSTM_EXPORT_NOISE = "ignore:The tensor attributes .*_flat_weights:UserWarning"
 TORCHSCRIPT_ONNX_DEPRECATED = (
@@ -52,11 +52,11 @@ needs_onnx = pytest.mark.skipif(
 
 
 def docs_block(name: str) -> str:
-    """The ```python block that follows ``<!-- test: name -->`` in docs/EXPORT.md."""
+    """The ```python block that follows ``<!-- test: name -->`` in docs/guides/export.md."""
     match = re.search(
         rf"<!-- test: {re.escape(name)} -->\n```python\n(.*?)```", DOCS.read_text(), re.S
     )
-    assert match, f"docs/EXPORT.md has no block marked <!-- test: {name} -->"
+    assert match, f"docs/guides/export.md has no block marked <!-- test: {name} -->"
     return match.group(1)
 
 
@@ -88,7 +88,7 @@ def masked_model():
 
 @pytest.fixture(scope="module")
 def dynamic_model(masked_model):
-    """The masked model's twin without Masking, sharing its weights (docs/EXPORT.md)."""
+    """The masked model's twin without Masking, sharing its weights (docs/guides/export.md)."""
     return kt.Sequential([kt.Input((None, 5)), *masked_model.layers[1:]])
 
 
@@ -133,7 +133,7 @@ def _load(module, state, prefix, rename=lambda key: key):
 
 
 def test_docs_mapping_table_rows():
-    """Each row of docs/EXPORT.md's table: the plain torch module loads the prefix strictly and
+    """Each row of docs/guides/export.md's table: the plain torch module loads the prefix strictly and
     computes what the kerastorch layer computes."""
     x = torch.randn(3, 6, 4)
     checks = []
@@ -392,8 +392,8 @@ import numpy as np
 import torch
 
 namespace = {}
-exec(open("plain_module.py").read(), namespace)  # docs/EXPORT.md, <!-- test: plain-module -->
-exec(open("lengths.py").read(), namespace)  # docs/EXPORT.md, <!-- test: lengths -->
+exec(open("plain_module.py").read(), namespace)  # docs/guides/export.md, <!-- test: plain-module -->
+exec(open("lengths.py").read(), namespace)  # docs/guides/export.md, <!-- test: lengths -->
 net = namespace["net"]
 with torch.no_grad():
     for name in ("x3", "x40"):

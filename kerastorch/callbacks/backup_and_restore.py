@@ -11,6 +11,7 @@ import torch
 
 from kerastorch.callbacks.base import Callback, Logs
 from kerastorch.distribute import is_main_process
+from kerastorch.errors import torch_load_failure
 from kerastorch.saving.atomic import atomic_path, remove_stale_temp_files
 
 __all__ = ["BackupAndRestore"]
@@ -182,9 +183,9 @@ class BackupAndRestore(Callback):
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
             raise OSError(
-                f"BackupAndRestore could not read the backup {path}: {error}. Delete it to "
-                "start training from scratch."
-            ) from error
+                f"BackupAndRestore could not read the backup {path} ({torch_load_failure(error)})."
+                " Delete it to start training from scratch."
+            ) from None  # torch's message advises weights_only=False: never for such a file
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])

@@ -36,9 +36,14 @@ class TensorBoard(Callback):
     Args:
         log_dir: Folder of the event files.
         histogram_freq: Write a histogram of every weight each ``histogram_freq`` epochs (0: no).
-        write_graph: Write the model summary once, at the start of training.
+        write_graph: Write the model summary once, at the start of training (as text, not a
+            traced graph).
+        write_images: Not supported: ``True`` is an error.
         write_steps_per_second: Also log training steps per second.
         update_freq: ``"epoch"``, ``"batch"`` or a number of batches between batch-level writes.
+        profile_batch: Not supported: anything but 0 is an error.
+        embeddings_freq: Not supported (no embedding projector): anything but 0 is an error.
+        embeddings_metadata: Not supported: must be ``None``.
 
     Example:
         >>> tensorboard = TensorBoard(log_dir="logs", histogram_freq=1)

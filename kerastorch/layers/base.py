@@ -221,8 +221,11 @@ def call_in_model(layer: nn.Module, *args: Any, **kwargs: Any) -> Any:
 
 def to_layer_input(value: Any) -> Any:
     """Numpy arrays and nested lists of numbers as tensors (floats as float32, Keras's floatx);
-    lists of arrays as lists of tensors; anything else unchanged."""
+    lists of arrays as lists of tensors; anything else unchanged. Text (arrays of ``str``, lists
+    of strings) stays as it is: it has no tensor, and only the text layers take it."""
     if torch.is_tensor(value) or value is None or isinstance(value, symbolic.KerasTensor):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "USO":
         return value
     if isinstance(value, (list, tuple)) and (not value or not _is_number_nest(value)):
         return type(value)(to_layer_input(v) for v in value)
@@ -230,6 +233,29 @@ def to_layer_input(value: Any) -> Any:
         tensor = torch.as_tensor(np.asarray(value))
         return tensor.float() if tensor.is_floating_point() else tensor
     return value
+
+
+def as_model_input(tensor: Any, input_dtype: str | None, takes_ids: bool) -> Any:
+    """A model's input as Keras converts it: integer and boolean tensors become floatx when the
+    model's input is a float (``Input``'s default dtype, and a model without ``Input``), unless
+    the layer that reads it takes ids (``Embedding``: ids stay exact integers). An input
+    declared integer (``Input(..., dtype="int32")``) is left as it is.
+
+    Example:
+        >>> as_model_input(torch.tensor([[1, 2]]), "float32", takes_ids=False)
+        tensor([[1., 2.]])
+        >>> as_model_input(torch.tensor([[1, 2]]), None, takes_ids=True)
+        tensor([[1, 2]])
+    """
+    if (
+        not torch.is_tensor(tensor)
+        or tensor.is_floating_point()
+        or tensor.is_complex()
+        or takes_ids
+        or (input_dtype is not None and "float" not in input_dtype)
+    ):
+        return tensor
+    return tensor.to(torch.float32)  # floatx
 
 
 def _is_scalar(value: Any) -> bool:
@@ -341,6 +367,9 @@ class Layer(nn.Module):
     # Whether the layer takes a list of inputs (merge and attention layers): a Python list given
     # to it is a list of inputs, not one nested list of numbers (NOTE [calling a layer]).
     takes_input_list: bool = False
+    # Whether the layer takes integer ids (Embedding): a model whose first layer takes ids keeps
+    # its integer input as it is; other models cast it to floatx (see ``as_model_input``).
+    takes_ids: bool = False
 
     # What forward / call declare, read once per class (not per call: the call path is hot and
     # must also trace under torch.compile).
@@ -817,8 +846,9 @@ class Layer(nn.Module):
                 ``"glorot_uniform"`` for floating-point weights and ``"zeros"`` otherwise, as Keras.
             dtype: ``"float32"`` (the default), another dtype name or a ``torch.dtype``.
             trainable: Whether optimizers update it; Keras counts it as non-trainable otherwise.
-            autocast, aggregation, overwrite_with_gradient: Accepted for Keras compatibility and
-                ignored.
+            autocast: Accepted for Keras compatibility and ignored.
+            aggregation: Accepted for Keras compatibility and ignored.
+            overwrite_with_gradient: Accepted for Keras compatibility and ignored.
             regularizer: A penalty on this weight added to the training loss (as the layers'
                 ``kernel_regularizer``).
             constraint: A projection of this weight after each optimizer step.

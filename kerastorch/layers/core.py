@@ -50,8 +50,13 @@ class InputLayer(Layer):
         shape: The input's shape without the batch axis; ``None`` for sizes that vary.
         batch_size: A fixed batch size (stateful layers need one).
         dtype: The input's dtype (``"float32"`` unless given; ``"int32"`` for token ids).
+        sparse: Not supported: ``True`` is an error (pass dense arrays).
         batch_shape: The whole shape, batch axis included, instead of ``shape``/``batch_size``.
+        input_tensor: Accepted for Keras compatibility and ignored.
+        optional: Keras's flag for an input that may be ``None``; kept in the config.
         name: The layer's (and the input's) name; ``model.fit({name: array})`` uses it.
+        **kwargs: The base layer's arguments; Keras 2's ``input_shape`` / ``batch_input_shape``
+            are read as ``shape`` / ``batch_shape``.
     """
 
     def __init__(

@@ -51,6 +51,7 @@ class Embedding(Layer):
         tensor([[ True,  True, False, False]])
     """
 
+    takes_ids = True
     keras_weight_roles = ("embeddings",)
 
     def __init__(

@@ -84,13 +84,18 @@ class BatchNormalization(Layer):
         epsilon: Added to the variance before the square root (Keras's 1e-3, not torch's 1e-5).
         center: Whether to add the learned offset ``beta``.
         scale: Whether to multiply by the learned ``gamma``.
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer: Initializers of the four weights.
-        beta_regularizer, gamma_regularizer: Penalties on ``beta`` / ``gamma`` added to the
-            loss (ignored, as in Keras, when ``center`` / ``scale`` is off).
-        beta_constraint, gamma_constraint: Projections of ``beta`` / ``gamma`` after each
-            optimizer step.
-        synchronized, renorm: Not supported; must be ``False``.
+        beta_initializer: Initializer of ``beta``.
+        gamma_initializer: Initializer of ``gamma``.
+        moving_mean_initializer: Initializer of the moving mean.
+        moving_variance_initializer: Initializer of the moving variance.
+        beta_regularizer: Penalty on ``beta`` added to the loss (ignored, as in Keras, when
+            ``center`` is off).
+        gamma_regularizer: Penalty on ``gamma`` added to the loss (ignored, as in Keras, when
+            ``scale`` is off).
+        beta_constraint: Projection of ``beta`` after each optimizer step.
+        gamma_constraint: Projection of ``gamma`` after each optimizer step.
+        synchronized: Not supported; must be ``False``.
+        renorm: Not supported; must be ``False``.
 
     Input shape: any, e.g. ``(batch, features)`` or ``(batch, steps, features)``. Output shape:
     the same.
@@ -281,11 +286,14 @@ class LayerNormalization(Layer):
         epsilon: Added to the variance before the square root.
         center: Whether to add the learned offset ``beta``.
         scale: Whether to multiply by the learned ``gamma``.
-        beta_initializer, gamma_initializer: Initializers of the weights.
-        beta_regularizer, gamma_regularizer: Penalties on ``beta`` / ``gamma`` added to the
-            loss (ignored, as in Keras, when ``center`` / ``scale`` is off).
-        beta_constraint, gamma_constraint: Projections of ``beta`` / ``gamma`` after each
-            optimizer step.
+        beta_initializer: Initializer of ``beta``.
+        gamma_initializer: Initializer of ``gamma``.
+        beta_regularizer: Penalty on ``beta`` added to the loss (ignored, as in Keras, when
+            ``center`` is off).
+        gamma_regularizer: Penalty on ``gamma`` added to the loss (ignored, as in Keras, when
+            ``scale`` is off).
+        beta_constraint: Projection of ``beta`` after each optimizer step.
+        gamma_constraint: Projection of ``gamma`` after each optimizer step.
 
     Input shape: any. Output shape: the same.
 

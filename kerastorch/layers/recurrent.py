@@ -300,6 +300,13 @@ class RecurrentLayer(Layer):
     ):
         self.check_rank(inputs.dim(), inputs.shape)
         check_last_dim(self, inputs, self.build_input_shape[-1], "features per timestep")
+        if inputs.shape[1] == 0:
+            raise ValueError(
+                f"{self.describe()} received sequences of 0 timesteps (input shape "
+                f"{tuple(inputs.shape)}); a recurrent layer needs at least one step. Drop the "
+                "empty sequences, or pad them to one step and mask it (Masking, or a list of "
+                "sequences of different lengths)."
+            )
         training = self.is_training(training)
         if initial_state is not None:
             initial_state = self.check_initial_state(inputs, initial_state)
@@ -470,8 +477,10 @@ _SEQUENCE_ARGS = """\
         stateful: Carry the final states of each batch into the next (NOTE [stateful layers]);
             needs a fixed batch size (``Input(batch_shape=...)``).
         unroll: Accepted for Keras compatibility; the fused kernel is used.
-        zero_output_for_mask: Output zeros at masked steps instead of repeating the last output.
         seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
+        **kwargs: The base layer's arguments (``name``, ``dtype``, ``trainable``) and
+            ``zero_output_for_mask``: output zeros at masked steps instead of repeating the last
+            output (``Bidirectional`` sets it, as Keras's does).
 """
 
 

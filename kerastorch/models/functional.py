@@ -19,7 +19,14 @@ import numpy as np
 import torch
 
 from kerastorch import symbolic
-from kerastorch.layers.base import Layer, Shape, call_in_model, to_layer_input, unique_name
+from kerastorch.layers.base import (
+    Layer,
+    Shape,
+    as_model_input,
+    call_in_model,
+    to_layer_input,
+    unique_name,
+)
 from kerastorch.models.model import Model
 from kerastorch.symbolic import KerasTensor, flatten, pack_as
 
@@ -130,6 +137,17 @@ class Functional(Model):
         self._input_ids = [id(x) for x in flat_inputs]
         self._output_ids = [id(x) for x in flat_outputs]
         self.input_batch_shape: Shape | None = flat_inputs[0].shape if self._single_input else None
+        # Per input: its dtype, and whether a layer reading it takes ids (see as_model_input).
+        self._input_conversions = [
+            (
+                str(x.dtype),
+                any(
+                    step.layer and step.operation.takes_ids and id(x) in step.slots
+                    for step in self._plan
+                ),
+            )
+            for x in flat_inputs
+        ]
         if not trainable:
             self.trainable = False
 
@@ -288,7 +306,10 @@ class Functional(Model):
                     f"Model '{self.name}' expects {len(names)} inputs {names}, received "
                     f"{len(flat)}. Pass a list in that order, or a dict keyed by those names."
                 )
-        return [x if torch.is_tensor(x) else to_layer_input(x) for x in flat]
+        return [
+            as_model_input(to_layer_input(x), dtype, takes_ids)
+            for x, (dtype, takes_ids) in zip(flat, self._input_conversions, strict=True)
+        ]
 
     def _flat_masks(self, mask: Any) -> list[Any]:
         if mask is None:

@@ -175,6 +175,8 @@ class Model(Layer):
                 model is built) or instance (for a model already built).
             loss: Name (``"mse"``), ``kerastorch.losses`` object or ``fn(y_true, y_pred)``.
             metrics: Names (``"mae"``, ``"accuracy"``), metric objects or functions.
+            loss_weights: Keras's weights of the losses of a model with several outputs; not
+                supported yet (any value but ``None`` is an error).
             weighted_metrics: Metrics that also take ``sample_weight`` into account.
             run_eagerly: ``True`` never compiles the steps (a ``jit_compile=True`` is then
                 dropped with Keras's warning).
@@ -259,6 +261,46 @@ class Model(Layer):
         the last partial batch is kept, and the logged ``loss`` is the epoch's running mean
         weighted by batch size.
 
+        Args:
+            x: The inputs: a numpy array, tensor or nested list ``(samples, ...)``; a list of
+                sequences of different lengths (each ``(length_i, features)``: padded per batch,
+                masked, grouped by length when shuffling); a numpy memmap (read batch by batch);
+                a dict ``{input name: array}``; or a torch ``Dataset`` / ``IterableDataset`` /
+                ``DataLoader``, a ``kerastorch.utils.PyDataset`` or ``Pipeline``, or a generator
+                yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches (then ``y`` must be
+                None).
+            y: The targets, aligned with ``x`` (None when ``x`` yields them).
+            batch_size: Samples per step (default 32). Not for loaders and generators, which
+                batch themselves. Under ``torchrun`` it is the global batch of all processes.
+            epochs: The epoch to stop at (training runs epochs ``initial_epoch`` to
+                ``epochs - 1``).
+            verbose: ``"auto"`` or 1: a progress bar (one line per epoch when the output is not
+                a terminal); 2: one line per epoch; 0: silent.
+            callbacks: ``kerastorch.callbacks.Callback`` objects; a ``History`` is always added
+                (and returned).
+            validation_split: Fraction in ``[0, 1)`` of the samples (the last ones, before
+                shuffling) held out for validation. Not for loaders and generators.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a
+                loader / generator, evaluated at the end of every ``validation_freq``-th epoch;
+                it takes precedence over ``validation_split``.
+            shuffle: Reshuffle the samples every epoch (arrays, lists and datasets; a loader or
+                generator keeps its own order).
+            class_weight: ``{class index: weight}``: each sample's loss is scaled by its class's
+                weight (also for loaders and generators). Not together with ``sample_weight``.
+            sample_weight: Per-sample weights ``(samples,)``, or per-timestep weights
+                ``(samples, timesteps)`` for sequence outputs.
+            initial_epoch: The epoch to start from (to resume a run; the logs count from it).
+            steps_per_epoch: Steps per epoch; needed for a generator without a length, and
+                stops an epoch early otherwise.
+            validation_steps: Batches of ``validation_data`` to evaluate (all of it if None).
+            validation_batch_size: Batch size of the validation (default ``batch_size``).
+            validation_freq: Validate every this many epochs.
+
+        Returns:
+            The ``History`` callback: ``history.history`` maps each logged name (``loss``,
+            metrics, ``val_`` ones, ``learning_rate`` when a callback changes it) to its value
+            per epoch.
+
         Example:
             >>> import numpy as np
             >>> from kerastorch import Sequential
@@ -305,6 +347,25 @@ class Model(Layer):
         """Loss and metrics on ``(x, y)``: a scalar with no metrics, else ``[loss, *metrics]``,
         or a dict with ``return_dict=True``.
 
+        Runs in inference mode (no dropout), batch by batch in input order, and stops at once,
+        naming the sample, when ``x`` or ``y`` holds NaN or inf.
+
+        Args:
+            x: The inputs, as for :meth:`fit` (arrays, ragged lists, datasets, loaders,
+                generators).
+            y: The targets (None when ``x`` yields them).
+            batch_size: Samples per batch (default 32); not for loaders and generators.
+            verbose: ``"auto"`` or 1: a progress bar; 2: one line at the end; 0: silent.
+            sample_weight: Per-sample (or per-timestep) weights of the loss and of the
+                weighted metrics.
+            steps: Batches to evaluate (all of ``x`` if None); needed for an endless generator.
+            callbacks: Callbacks whose ``on_test_*`` hooks run.
+            return_dict: Return ``{name: value}`` instead of a scalar or list.
+
+        Returns:
+            The loss (a float) when there are no metrics, else ``[loss, *metrics]`` in
+            ``metrics_names`` order, or a dict with ``return_dict=True``.
+
         Example:
             >>> import numpy as np
             >>> from kerastorch import Sequential
@@ -343,6 +404,21 @@ class Model(Layer):
         order. When those outputs are sequences too (``return_sequences=True``), the result is a
         list with one ``(length_i, ...)`` array per sequence, or, with ``pad_value``, one array
         ``(N, longest, ...)`` padded with it (kerastorch's addition).
+
+        Args:
+            x: The inputs: an array or tensor, a list of sequences of different lengths, a dict
+                ``{input name: array}``, or a torch ``Dataset``, ``DataLoader`` or generator of
+                batches.
+            batch_size: Samples per batch (default 32); not for loaders and generators.
+            verbose: ``"auto"`` or 1: a progress bar; 2: one line at the end; 0: silent.
+            steps: Batches to predict (all of ``x`` if None); needed for an endless generator.
+            callbacks: Callbacks whose ``on_predict_*`` hooks run.
+            pad_value: For sequence outputs of a ragged ``x``: pad them into one array with this
+                value instead of returning one array per sequence.
+
+        Returns:
+            A numpy array ``(samples, ...)`` in input order, or a list of ``(length_i, ...)``
+            arrays for the sequence outputs of a ragged ``x`` without ``pad_value``.
 
         Example:
             >>> import numpy as np

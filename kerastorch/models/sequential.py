@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerastorch.layers.base import Layer, Shape, call_in_model, to_shape
+from kerastorch.layers.base import Layer, Shape, as_model_input, call_in_model, to_shape
 from kerastorch.layers.core import InputLayer
 from kerastorch.layers.masking import lengths_to_mask
 from kerastorch.models.model import Model
@@ -36,6 +36,7 @@ class Sequential(Model):
     Args:
         layers: Layers to stack, optionally starting with ``Input(shape)``.
         name: The model's name.
+        trainable: ``False`` freezes every layer (no weight is trained), as Keras's argument.
 
     Example:
         >>> from kerastorch.layers import Input, LSTM, Dense
@@ -55,6 +56,7 @@ class Sequential(Model):
         super().__init__(name=name)
         self._layers: list[Layer] = []
         self.input_batch_shape: Shape | None = None
+        self._input_dtype: str | None = None  # the dtype of its Input, if it starts with one
         for layer in layers or []:
             self.add(layer)
         if not trainable:
@@ -88,6 +90,7 @@ class Sequential(Model):
                     f"{self._layers[-1].describe()}."
                 )
             self.input_batch_shape = layer.batch_shape
+            self._input_dtype = layer.input_dtype
             return
         if not isinstance(layer, Layer):
             hint = ""
@@ -165,6 +168,14 @@ class Sequential(Model):
     def built(self, value: bool) -> None:
         pass  # derived from the layers; assignments from nn.Module machinery are ignored
 
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape out of the last layer, chained through every layer (a Sequential nested in
+        a functional model is called on symbolic tensors)."""
+        shape: Any = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
     def output_shapes(self) -> list[Shape | None]:
         """Each layer's output shape from the model's input shape (``None`` where unknown)."""
         shape: Shape | None = self.input_batch_shape
@@ -185,6 +196,11 @@ class Sequential(Model):
     @property
     def input_shape(self) -> Shape | None:
         return self.input_batch_shape
+
+    @property
+    def takes_ids(self) -> bool:  # type: ignore[override]
+        """Whether its first layer takes integer ids (a nested model starting with Embedding)."""
+        return bool(self._layers) and self._input_dtype is None and self._layers[0].takes_ids
 
     # -- computing -------------------------------------------------------------------------------
 
@@ -213,11 +229,16 @@ class Sequential(Model):
             torch.Size([2, 4])
         """
         if not torch.is_tensor(inputs):
-            inputs = torch.as_tensor(np.asarray(inputs))
-            if inputs.is_floating_point():
-                inputs = inputs.float()
+            array = np.asarray(inputs)
+            if array.dtype.kind in "USO":
+                inputs = array  # raw strings: the first (text) layer reads them as they are
+            else:
+                inputs = torch.as_tensor(array)
+                if inputs.is_floating_point():
+                    inputs = inputs.float()
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
+        inputs = as_model_input(inputs, self._input_dtype, self._layers[0].takes_ids)
         if lengths is not None:
             if mask is not None:
                 raise ValueError("Pass either mask or lengths, not both.")

@@ -53,7 +53,13 @@ import threading
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "remove_stale_temp_files"]
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "refuse_folder",
+    "remove_stale_temp_files",
+]
 
 _HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
@@ -165,6 +171,24 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def refuse_folder(path: str | os.PathLike[str]) -> None:
+    """A save onto an existing folder fails before anything is written (it would fail only at
+    the final rename, after the whole file was written, naming the temporary file).
+
+    Example:
+        >>> import tempfile
+        >>> refuse_folder(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        IsADirectoryError: Cannot save to '...': it is a folder. ...
+    """
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"Cannot save to {os.fspath(path)!r}: it is a folder. Give the path of a file (one "
+            "inside that folder, for example)."
+        )
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], overwrite: bool = True) -> Iterator[IO[bytes]]:
     """Open a binary file object whose content replaces ``path`` only when the block succeeds.
@@ -191,6 +215,7 @@ def atomic_write(path: str | os.PathLike[str], overwrite: bool = True) -> Iterat
         raise FileNotFoundError(
             f"Cannot save to {path!r}: the folder {folder!r} does not exist. Create it first."
         )
+    refuse_folder(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} already exists; pass overwrite=True to replace it.")
     if _is_live(path):
@@ -250,6 +275,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         ['state.bin']
     """
     path = os.fspath(path)
+    refuse_folder(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     remove_stale_temp_files(path)

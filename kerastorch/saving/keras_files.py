@@ -591,7 +591,14 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
         training_text = _attr_text(h5.attrs, "training_config") if compile else None
     _check_and_copy(plan, repr(path))
     if training_text:
-        _keras_compile(model, json.loads(training_text), custom_objects, repr(path))
+        try:
+            training_config = json.loads(training_text)
+        except json.JSONDecodeError as error:
+            raise SavingError(
+                f"{path!r}: its training_config (the compile arguments) is not valid JSON "
+                f"({error}). Load it with compile=False to skip it, then compile the model."
+            ) from None
+        _keras_compile(model, training_config, custom_objects, repr(path))
     return model
 
 

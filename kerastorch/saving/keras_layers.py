@@ -158,6 +158,7 @@ for _spec in (
     KerasLayer("SimpleRNNCell"),
     KerasLayer("StackedRNNCells"),
     KerasLayer("Conv1D", weight_names=("kernel", "bias")),
+    KerasLayer("Conv1DTranspose", weight_names=("kernel", "bias")),
     KerasLayer("MaxPooling1D"),
     KerasLayer("AveragePooling1D"),
     KerasLayer(
@@ -170,6 +171,12 @@ for _spec in (
     KerasLayer("Normalization", weight_names=("mean", "variance", "count")),
     KerasLayer("UnitNormalization"),
     KerasLayer("Rescaling"),
+    KerasLayer("CategoryEncoding"),
+    # Keras's Discretization takes no `trainable` argument either.
+    KerasLayer(
+        "Discretization",
+        to_keras=lambda config: {k: v for k, v in config.items() if k != "trainable"},
+    ),
     KerasLayer("Identity"),
     KerasLayer("ActivityRegularization"),
     KerasLayer("ZeroPadding1D"),
@@ -368,6 +375,16 @@ def keras_layer_config_to_kerastorch(
 
 
 def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> SavingError:
+    for entry in bad:  # a Keras Lambda: code in the config, the safe-mode refusal comes first
+        class_name = str(entry.get("class_name"))
+        cls = serialization.layer_classes().get(class_name)
+        if getattr(cls, "unsafe_to_deserialize", False) and serialization.in_safe_mode():
+            name = (entry.get("config") or {}).get("name", "?")
+            return SavingError(
+                f"Keras layer {class_name} '{name}' carries Python code in its config, which is "
+                "refused in safe mode because loading it would run code from the file. If you "
+                "trust the file's source, load it with safe_mode=False."
+            )
     listed = ", ".join(
         f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
     )

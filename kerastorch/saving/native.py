@@ -16,6 +16,10 @@ NOTE [native format]
       slots (Adam's ``momentum``/``velocity``...), step counts and per-group hyper-parameters,
       so ``fit`` resumes exactly where it stopped.
 
+    A layer's non-tensor state (a lookup layer's vocabulary) is torch's "extra state"
+    (``get_extra_state``): a ``<layer>._extra_state`` entry of plain lists, strings and numbers in
+    the same ``state_dict``, which ``torch.load(weights_only=True)`` reads safely.
+
     Loading reads and checks every member first, builds the model from the config and its build
     shape, loads the weights strictly (``torch.load(weights_only=True)``; every key and shape is
     checked before any tensor is copied), then compiles and restores the optimizer state. No code
@@ -39,9 +43,11 @@ from typing import Any
 
 import torch
 
+from kerastorch.errors import torch_load_failure
 from kerastorch.saving import keras_files, serialization
 from kerastorch.saving.archives import (
     CONFIG_MEMBER,
+    allocation_limit,
     check_path,
     foreign_file_error,
     open_zip,
@@ -88,8 +94,8 @@ def _torch_load(data: bytes, what: str) -> Any:
     except Exception as error:  # a corrupt or foreign payload: say which part of which file
         raise SavingError(
             f"Cannot read {what}: it is corrupt, truncated or not a kerastorch weights payload "
-            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})."
-        ) from error
+            f"({torch_load_failure(error)})."
+        ) from None  # torch's message advises weights_only=False: never for such a file
 
 
 def _zip_kind(zf: zipfile.ZipFile, config: dict[str, Any] | None, path: str) -> str:
@@ -117,6 +123,12 @@ def _layer_of_key(model: Any, key: str) -> str:
     return f"'{first}'"
 
 
+def is_extra_state(key: str) -> bool:
+    """Whether a ``state_dict`` key holds a module's extra state (not a tensor: see NOTE [native
+    format])."""
+    return key.rsplit(".", 1)[-1] == "_extra_state"
+
+
 def check_state_dict(model: Any, state: Any, source: str) -> None:
     """Raise a :class:`SavingError` listing every key and shape that differs; copy nothing."""
     if not isinstance(state, Mapping):
@@ -124,7 +136,7 @@ def check_state_dict(model: Any, state: Any, source: str) -> None:
     expected = model.state_dict()
     problems = []
     for key, value in state.items():
-        if not torch.is_tensor(value):
+        if not torch.is_tensor(value) and not is_extra_state(key):
             problems.append(f"{key} is a {type(value).__name__}, not a tensor")
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -344,8 +356,9 @@ def _load_native(
         optimizer_state = _torch_load(
             read_member(zf, members["optimizer"], path), f"the optimizer state in {path!r}"
         )
-    # 2. Build the model from its config and build shape.
-    model = serialization.deserialize_model(config["model"], custom_objects)
+    # 2. Build the model from its config and build shape (no tensor bigger than the weights).
+    with allocation_limit(weights, path):
+        model = serialization.deserialize_model(config["model"], custom_objects)
     if not model.built:
         raise SavingError(
             f"{path!r}: the saved model has no build shape, so its weights cannot be placed."
@@ -404,6 +417,8 @@ def _filter_mismatched(model: Any, state: Mapping[str, Any]) -> dict[str, Any]:
     bad_layers = set()
     for key, ref in expected.items():
         value = state.get(key)
+        if is_extra_state(key):
+            continue
         if not torch.is_tensor(value) or tuple(value.shape) != tuple(ref.shape):
             bad_layers.add(key.split(".", 1)[0])
     for key in state:

@@ -282,12 +282,39 @@ def resolve_device(device: Any) -> torch.device | None:
             return torch.device("mps")
         return None
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(
             'Expected device to be "auto", None or a torch device such as "cpu" or "cuda:0", '
             f"received device={device!r}."
         ) from None
+    _check_available(resolved, device)
+    return resolved
+
+
+def _check_available(device: torch.device, requested: Any) -> None:
+    """A device this torch cannot use fails at compile, not at the first step of fit."""
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"compile(device={requested!r}): this torch has no CUDA device (torch "
+                f"{torch.__version__}, CUDA build: {torch.version.cuda or 'none'}). Use "
+                'device="auto" (a GPU when there is one, else the CPU) or "cpu", or install a '
+                "CUDA build of torch."
+            )
+        if device.index is not None and device.index >= count:
+            raise ValueError(
+                f"compile(device={requested!r}): there are {count} CUDA device(s), numbered "
+                f"0 to {count - 1}."
+            )
+    elif device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(
+                f"compile(device={requested!r}): MPS (Apple GPUs) is not available here. Use "
+                'device="auto" or "cpu".'
+            )
 
 
 def _check_steps_per_execution(steps_per_execution: Any) -> None:

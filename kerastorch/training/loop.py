@@ -54,6 +54,7 @@ def fit(
     steps_per_epoch = data_module.check_steps(steps_per_epoch, "steps_per_epoch")
     validation_steps = data_module.check_steps(validation_steps, "validation_steps")
     class_weight = data_module.check_class_weight(class_weight)
+    _check_counts(epochs=epochs, initial_epoch=initial_epoch, validation_freq=validation_freq)
 
     # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
     # one adapter for each part, with its batch size, shuffling and order.
@@ -93,6 +94,7 @@ def fit(
     placement = run.place(model, _prepare(model, train_data))
     if placement.device.type == "cuda":
         train_data.pin_memory()  # batches then copy to the GPU asynchronously
+    _check_labels(model, compiled, train_input)
     compiled.bind_optimizer(model)
     train_data = run.shard(train_data, training=True, source="fit(x)")
     if val_data is not None:  # before the model is wrapped: a refused input leaves no wrapper
@@ -307,7 +309,7 @@ def predict(
             # Per-sequence trimming is for ragged inputs only (the adapter padded them, so the
             # batch has a mask); a padded array the user gave comes back whole, as in Keras.
             ragged = mask is not None and batch.mask is not None
-            results.append((index, outputs.cpu(), batch.mask.cpu() if ragged else None))
+            results.append((index, _compact(outputs.cpu()), batch.mask.cpu() if ragged else None))
             callback_list.on_batch_end("predict", step, lambda: {"outputs": results[-1][1].numpy()})
     callback_list.on_predict_end()
     if steps is not None and len(results) < steps:
@@ -316,6 +318,15 @@ def predict(
     # The batches cover samples 0..count-1 (all of them, or the first `steps` batches' worth).
     count = sum(len(out) for _, out, _ in results)
     return _assemble_predictions(results, count, pad_value)
+
+
+def _compact(outputs: torch.Tensor) -> torch.Tensor:
+    """The outputs kept until predict returns, without what they may be a view of: the last step
+    of an LSTM is a view of its whole ``(batch, timesteps, units)`` output, which would
+    otherwise stay alive for every batch until the end (``timesteps`` times the result)."""
+    if outputs.untyped_storage().nbytes() > outputs.nelement() * outputs.element_size():
+        return outputs.clone()
+    return outputs
 
 
 def _assemble_predictions(results, count: int, pad_value: float | None):
@@ -392,6 +403,30 @@ def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) ->
         )
 
 
+def _check_labels(model: Any, compiled: Any, data: data_module.InputData) -> None:
+    """Class labels given as an array are checked once per ``fit`` against the model's number
+    of outputs (a loss with ``check_labels``): out of range, they would fail inside the loss
+    with torch's "Target 5 is out of bounds." (a device-side assert on a GPU)."""
+    check = getattr(compiled.loss, "check_labels", None)
+    y = getattr(data, "y", None)
+    shape = getattr(model, "output_shape", None)
+    if check is None or not torch.is_tensor(y) or len(y) == 0:
+        return
+    if not (isinstance(shape, tuple) and shape and isinstance(shape[-1], int)):
+        return
+    check(y, shape[-1])
+
+
+def _check_counts(**counts: Any) -> None:
+    """``epochs``, ``initial_epoch`` (integers >= 0) and ``validation_freq`` (>= 1)."""
+    for arg, value in counts.items():
+        smallest = 1 if arg == "validation_freq" else 0
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+            raise ValueError(
+                f"fit: expected {arg} to be an integer >= {smallest}, received {arg}={value!r}."
+            )
+
+
 def _check_validation_passes(
     val_data: DataAdapter,
     validation_steps: int | None,
@@ -429,6 +464,8 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
     it for their first epoch.
     """
     first = data.first_batch()
+    if first.mask is not None:
+        _check_ragged_input(model, data)
     if not model.built:
         with torch.no_grad():
             if model.input_batch_shape is None:
@@ -450,6 +487,24 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
     if model.compiled is not None:
         model.compiled.place(model)
     return placement_of(model)
+
+
+def _check_ragged_input(model: Any, data: DataAdapter) -> None:
+    """A list of rows of different lengths is taken as sequences only by a model whose input has
+    a time axis: into ``Input((4,))`` it is rows with missing values (Keras refuses them too)."""
+    shape = model.input_batch_shape
+    lengths = getattr(getattr(data, "data", None), "lengths", None)
+    if shape is None or len(shape) != 2 or not isinstance(shape[1], int) or lengths is None:
+        return
+    wrong = torch.nonzero(lengths != shape[1]).flatten()
+    row = int(wrong[0])
+    raise ValueError(
+        f"x[{row}] has {int(lengths[row])} values, but model '{model.name}' takes rows of "
+        f"{shape[1]} (input shape {shape}); {len(wrong)} of the {len(lengths)} rows have another "
+        "length. A list of items of different lengths is taken as sequences only by a model "
+        "whose input has a time axis (e.g. Input((None, features))). Complete or drop the rows "
+        "of another length."
+    )
 
 
 def _verbose(verbose: int | str) -> int:

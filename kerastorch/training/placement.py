@@ -40,4 +40,5 @@ def to_device(placement: Placement, batch: Batch) -> Batch:
     moved = (x, *batch[1:])
     if device.type == "cpu":
         return Batch(*moved)
-    return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in moved))
+    # Text (numpy arrays of str) stays on the host: the text layers read it there.
+    return Batch(*(t.to(device, non_blocking=True) if torch.is_tensor(t) else t for t in moved))

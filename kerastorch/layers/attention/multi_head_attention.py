@@ -206,9 +206,13 @@ class MultiHeadAttention(Layer):
             feature axes, i.e. the timesteps); for inputs of rank > 3.
         sliding_window: Let query step ``i`` attend to key steps ``|i - j| < sliding_window``.
         flash_attention: Accepted for Keras compatibility; torch picks the attention kernel.
-        kernel_initializer, bias_initializer: For every projection.
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-            bias_constraint: For every projection, as Keras.
+        kernel_initializer: Initializer of every projection's kernel.
+        bias_initializer: Initializer of every projection's bias.
+        kernel_regularizer: Penalty on every projection's kernel, as Keras.
+        bias_regularizer: Penalty on every projection's bias, as Keras.
+        activity_regularizer: Penalty on the layer's output.
+        kernel_constraint: Projection of every kernel after each optimizer step.
+        bias_constraint: Projection of every bias after each optimizer step.
         use_gate: Gate the heads' output with ``sigmoid(query @ gate_kernel + gate_bias)``.
         seed: Accepted for Keras compatibility; use ``kerastorch.utils.set_random_seed``.
 

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from kerastorch.training.data.arrays import ArrayData, LazyArray
+from kerastorch.training.data.arrays import ArrayData, LazyArray, TextArray, is_text
 from kerastorch.training.data.base import (
     DEFAULT_BATCH_SIZE,
     Batch,
@@ -82,6 +82,7 @@ __all__ = [
     "ShardedAdapter",
     "StreamAdapter",
     "StreamData",
+    "TextArray",
     "adapt",
     "as_data",
     "batch_size_for_steps",
@@ -94,6 +95,7 @@ __all__ = [
     "collate",
     "is_batch_source",
     "is_ragged",
+    "is_text",
     "pad_batch",
     "require_end",
     "split_point",
@@ -189,7 +191,7 @@ def as_data(x: Any, y: Any = None, sample_weight: Any = None, *, arg: str = "x")
                 f"Instead, the sample weights should be included as part of the {kind}."
             )
         return data
-    if is_ragged(x):
+    if is_ragged(x) and not is_text(x):
         return RaggedData(x, y, sample_weight)
     return ArrayData(x, y, sample_weight)
 

@@ -8,6 +8,11 @@ NOTE [lazy arrays]
     batch needs them, and in-memory arrays of at least ``LAZY_CONVERSION_BYTES`` that need a dtype
     conversion (float64 -> float32, int32 -> int64), which would otherwise be copied whole.
     Their NaN check is made per batch.
+
+NOTE [text columns]
+    Raw strings (a numpy array of ``str``, or a list of strings) have no tensor: they stay a
+    numpy array (:class:`TextArray`) and each batch is a slice of it, which the model's text
+    layer (``TextVectorization``, ``StringLookup``, ``Hashing``) turns into token ids.
 """
 
 from __future__ import annotations
@@ -19,18 +24,10 @@ import torch
 
 from kerastorch.training.data.base import Batch, check_finite, to_tensor
 from kerastorch.training.data.indexed import IndexedData, split_point
+from kerastorch.utils.tensors import target_dtype
 
 # In-memory arrays at least this big that need a dtype conversion are converted per batch.
 LAZY_CONVERSION_BYTES = 1 << 28  # 256 MiB
-
-
-def _target_dtype(dtype: np.dtype, floating: bool) -> np.dtype:
-    """The dtype :func:`to_tensor` gives an array of ``dtype`` (float32 if ``floating``)."""
-    if floating or dtype == np.bool_ or np.issubdtype(dtype, np.floating):
-        return np.dtype(np.float32)
-    if np.issubdtype(dtype, np.integer):
-        return np.dtype(np.int64)
-    return dtype
 
 
 class LazyArray:
@@ -59,7 +56,7 @@ class LazyArray:
         self.array = array
         self.arg = arg
         self.floating = floating
-        self.dtype = _target_dtype(array.dtype, floating)
+        self.dtype = target_dtype(array.dtype, floating)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -99,15 +96,76 @@ def is_lazy_candidate(value: Any) -> bool:
     return (
         isinstance(value, np.ndarray)
         and value.nbytes >= LAZY_CONVERSION_BYTES
-        and value.dtype != _target_dtype(value.dtype, floating=False)
+        and value.dtype != target_dtype(value.dtype, floating=False)
     )
 
 
-Column = torch.Tensor | LazyArray
+class TextArray:
+    """A column of strings batched by indexing (NOTE [text columns]).
+
+    Example:
+        >>> TextArray(["a b", "c", "d e f"], "x")[1:3]
+        array(['c', 'd e f'], dtype='<U5')
+    """
+
+    def __init__(self, values: Any, arg: str) -> None:
+        array = np.asarray(values)
+        if array.dtype.kind == "S":
+            array = np.char.decode(array, "utf-8")
+        elif array.dtype == object:
+            array = array.astype(str)
+        if array.ndim == 0:
+            raise ValueError(f"{arg} is one string; it needs a first axis of samples.")
+        self.array = array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: slice | torch.Tensor) -> np.ndarray:
+        if isinstance(index, slice):
+            return self.array[index]
+        return self.index_select(0, index)
+
+    def index_select(self, dim: int, index: torch.Tensor) -> np.ndarray:
+        return self.array[index.cpu().numpy()]
+
+    def view(self, index: slice) -> TextArray:
+        return TextArray(self.array[index], "x")
+
+    def materialize(self) -> np.ndarray:
+        return self.array
+
+
+def is_text(value: Any) -> bool:
+    """Strings: a numpy array of str / bytes (or of Python strings), or a (nested) list of them.
+
+    Example:
+        >>> is_text(["good movie", "bad movie"]), is_text(np.zeros(2))
+        (True, False)
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "US":
+            return True
+        return value.dtype == object and value.size > 0 and isinstance(value.flat[0], (str, bytes))
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (str, bytes, np.str_))
+
+
+Column = torch.Tensor | LazyArray | TextArray
 
 
 def as_column(value: Any, arg: str, floating: bool = False) -> Column:
-    """A tensor converted once, or a :class:`LazyArray` (NOTE [lazy arrays])."""
+    """A tensor converted once, a :class:`LazyArray` (NOTE [lazy arrays]) or a
+    :class:`TextArray` of strings (NOTE [text columns])."""
+    if is_text(value):
+        if floating:
+            raise TypeError(f"{arg} must hold numbers, received strings.")
+        return TextArray(value, arg)
     if is_lazy_candidate(value):
         return LazyArray(value, arg, floating)
     tensor = to_tensor(value, arg)
@@ -117,7 +175,7 @@ def as_column(value: Any, arg: str, floating: bool = False) -> Column:
 def _part(column: Column | None, index: slice) -> Any:
     if column is None:
         return None
-    return column.view(index) if isinstance(column, LazyArray) else column[index]
+    return column.view(index) if isinstance(column, (LazyArray, TextArray)) else column[index]
 
 
 class ArrayData(IndexedData):
@@ -148,7 +206,7 @@ class ArrayData(IndexedData):
                 )
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
-        for arg, value in (("x", self.x), ("y", self.y)):
+        for arg, value in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
             if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
                 check_finite(value, arg)
 
@@ -187,6 +245,8 @@ class ArrayData(IndexedData):
     def class_labels(self) -> torch.Tensor:
         if self.y is None:
             raise ValueError("class_weight needs targets y to find each sample's class.")
+        if isinstance(self.y, TextArray):
+            raise TypeError("class_weight needs numeric class labels y, received strings.")
         return self.y.materialize() if isinstance(self.y, LazyArray) else self.y
 
     def with_sample_weight(self, sample_weight: torch.Tensor) -> ArrayData:

@@ -58,7 +58,24 @@ def check_class_weight(class_weight: Any) -> dict[int, float] | None:
             "class_weight must be a dict mapping class indices to weights, e.g. "
             f"{{0: 1.0, 1: 5.0}}; received {type(class_weight).__name__}."
         )
-    return {int(label): float(weight) for label, weight in class_weight.items()}
+    checked = {}
+    for label, weight in class_weight.items():
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+            raise TypeError(
+                f"class_weight keys must be class indices (int), received {label!r} "
+                f"({type(label).__name__}) with the weight {weight!r}."
+            )
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)):
+            raise TypeError(
+                f"class_weight[{label}] must be a number (how much class {label} weighs), "
+                f"received {weight!r} ({type(weight).__name__})."
+            )
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight[{label}] must be a finite number >= 0, received {weight!r}."
+            )
+        checked[int(label)] = float(weight)
+    return checked
 
 
 def class_weights_to_sample_weights(

@@ -52,6 +52,40 @@ class RaggedStore:
         self.values = torch.cat([*(t.to(dtype) for t in items), padding_row])
         check_finite(self.values, arg)
 
+    @classmethod
+    def from_padded(cls, padded: torch.Tensor, lengths: torch.Tensor, arg: str) -> RaggedStore:
+        """Per-step values given padded ``(N, T_max, ...)`` for sequences of ``lengths``: each
+        row keeps its first ``lengths[i]`` steps, so its padding is never a target or a weight.
+        """
+        steps = padded.shape[1]
+        longer = torch.nonzero(lengths > steps).flatten()
+        if len(longer):
+            i = int(longer[0])
+            raise ValueError(
+                f"{arg} has {steps} timesteps (shape {tuple(padded.shape)}), but x[{i}] has "
+                f"{int(lengths[i])}: padded per-step {arg} needs a value for every step of every "
+                "sequence of x."
+            )
+        store = cls.__new__(cls)
+        store.lengths = lengths.clone()
+        store.offsets = torch.cumsum(lengths, 0) - lengths
+        real = torch.arange(steps) < lengths[:, None]
+        store.values = torch.cat([padded[real], padded.new_zeros((1, *padded.shape[2:]))])
+        return store
+
+    def check_lengths(self, lengths: torch.Tensor, arg: str) -> None:
+        """Per-step targets or weights must have one value per step of the matching sequence of
+        x: checked once, up front (a shifted or swapped list would train without complaint)."""
+        wrong = torch.nonzero(self.lengths != lengths).flatten()
+        if len(wrong):
+            i = int(wrong[0])
+            raise ValueError(
+                f"{arg}[{i}] has {int(self.lengths[i])} timesteps but x[{i}] has "
+                f"{int(lengths[i])} ({len(wrong)} of the {len(lengths)} sequences differ): "
+                f"per-step {arg} needs one value per step of its sequence of x, in the same "
+                "order."
+            )
+
     def __len__(self) -> int:
         return len(self.lengths)
 
@@ -92,8 +126,11 @@ def pad_batch(sequences: Sequence[Any], arg: str) -> tuple[torch.Tensor, torch.T
 
 class RaggedData(IndexedData):
     """A list of ``N`` sequences (``(T_i, features)`` arrays, or token-id lists), with targets
-    that are either one array of ``N`` rows or another list of sequences. ``sample_weight`` is one
-    weight per sequence ``(N,)``, or a list of per-step weights (padded steps weigh 0).
+    that are either one array of ``N`` rows, another list of sequences, or per-step targets
+    padded to ``(N, T_max, k)``. ``sample_weight`` is one weight per sequence ``(N,)``, or
+    per-step weights: a list, or padded ``(N, T_max)`` (padded steps weigh 0). Per-step targets
+    and weights must have the lengths of x's sequences; padded ones keep each sequence's first
+    ``T_i`` steps, so their padding never counts.
 
     Example:
         >>> data = RaggedData([np.ones((3, 2)), np.ones((5, 2))], np.zeros((2, 1)))
@@ -121,12 +158,25 @@ class RaggedData(IndexedData):
             self.sample_weight.values = self.sample_weight.values.float()
         else:
             self.sample_weight = to_tensor(sample_weight, "sample_weight").float()
+            check_finite(self.sample_weight, "sample_weight")
         for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
             if value is not None and len(value) != n:
                 raise ValueError(
                     f"x and {arg} must have the same number of samples, received {n} sequences "
                     f"in x and {len(value)} in {arg}."
                 )
+        # Padded per-step values: (N, T_max, k) targets, (N, T_max) weights ((N, 1) is one
+        # weight per sequence).
+        if isinstance(self.y, torch.Tensor) and self.y.dim() >= 3:
+            self.y = RaggedStore.from_padded(self.y, self.x.lengths, "y")
+        weights = self.sample_weight
+        if isinstance(weights, torch.Tensor) and weights.dim() == 2 and weights.shape[1] != 1:
+            self.sample_weight = RaggedStore.from_padded(
+                self.sample_weight, self.x.lengths, "sample_weight"
+            )
+        for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
+            if isinstance(value, RaggedStore):
+                value.check_lengths(self.x.lengths, arg)
 
     @classmethod
     def _of_stores(

@@ -1,4 +1,5 @@
-"""Preprocessing layers: Normalization (statistics learned from data with ``adapt``), Rescaling."""
+"""Preprocessing layers that learn statistics: Normalization (mean and variance with ``adapt``), "
+"Rescaling."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ class Normalization(Layer):
         axis: The axis or axes that keep their own statistics (the last one, features, by
             default); the statistics are taken over all the others. ``None``: one mean and one
             variance for everything.
-        mean, variance: Fixed statistics (both or neither), broadcast over the kept axes. Then
-            the layer has no weights and ``adapt`` is not needed.
+        mean: A fixed mean (give ``variance`` too), broadcast over the kept axes. Then the layer
+            has no weights and ``adapt`` is not needed.
+        variance: The fixed variance that goes with ``mean``.
         invert: Undo a normalization instead: ``mean + x * sqrt(variance)`` (e.g. to turn
             predictions back into prices).
 
