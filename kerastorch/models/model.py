@@ -201,8 +201,13 @@ class Model(Layer):
                 dropped with Keras's warning).
             steps_per_execution: Accepted for Keras code; steps run one per batch whatever the
                 value, so a value other than 1 only gives a warning that it has no effect.
-            jit_compile: ``True`` runs the training and evaluation steps through
-                ``torch.compile(model)``; ``"auto"`` (Keras's default) does not compile.
+            jit_compile: ``True`` runs each training step (forward, loss, gradients, the
+                optimizer's update) as one ``torch.compile`` graph, and evaluation through
+                ``torch.compile(model)``; a model that cannot compile trains eagerly, with a
+                warning saying why. ``"auto"`` (Keras's default) compiles the training step
+                only where that pays off within the ``fit``, compile time included: many short
+                steps over short sequences (NOTE [jit_compile="auto"] in
+                ``kerastorch/training/compiled_step.py``). ``False`` never compiles.
             auto_scale_loss: Under the ``"mixed_float16"`` policy, scale the loss so that small
                 float16 gradients do not underflow (torch's ``GradScaler``, as Keras's
                 ``LossScaleOptimizer``); ``False`` trains with unscaled float16 gradients. No

@@ -15,6 +15,7 @@ from kerastorch import metrics as metrics_module
 from kerastorch import mixed_precision
 from kerastorch import optimizers as optimizers_module
 from kerastorch.layers.base import Layer
+from kerastorch.training.compiled_step import JitTraining
 
 
 class CompiledModel:
@@ -24,12 +25,14 @@ class CompiledModel:
     parameters once the model is built (``bind_optimizer``), and metrics whose meaning depends on
     the output shape (``"accuracy"``) are resolved at the first batch (``build_metrics``).
 
-    It also holds how steps run: ``forward`` is the model, or ``torch.compile(model)`` with
-    ``jit_compile=True`` (never with ``run_eagerly=True``); ``autocast`` and ``loss_scaler``
-    implement the mixed-precision policy that was global at compile time
+    It also holds how steps run: ``jit`` decides which training steps run as one compiled
+    graph (``compiled_step.py``: with ``jit_compile=True``, or where it pays off under
+    ``"auto"``; never with ``run_eagerly=True``); ``forward`` is the model, or
+    ``torch.compile(model)`` with ``jit_compile=True``, for evaluation; ``autocast`` and
+    ``loss_scaler`` implement the mixed-precision policy that was global at compile time
     (``kerastorch.mixed_precision``), the loss scaler only with ``auto_scale_loss=True``.
-    ``steps_per_execution`` other than 1 has no effect (steps run eagerly, one per batch): a
-    warning says so.
+    ``steps_per_execution`` other than 1 has no effect (steps run one per batch): a warning
+    says so.
 
     Attributes:
         metric_specs, weighted_metric_specs: The ``metrics`` and ``weighted_metrics`` given to
@@ -80,8 +83,9 @@ class CompiledModel:
                 "`jit_compile`.",
                 stacklevel=3,
             )
-        # Keras's "auto" does not compile on the torch backend either.
         self.jit_compile = jit_compile is True and not run_eagerly
+        # Which training steps run compiled (NOTE [jit_compile="auto"] in compiled_step.py).
+        self.jit = JitTraining(False if run_eagerly else jit_compile)
         self.auto_scale_loss = bool(auto_scale_loss)
         self.forward = torch.compile(model) if self.jit_compile else model
         # What train_step runs: the forward, or its DistributedDataParallel wrapper when

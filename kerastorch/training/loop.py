@@ -18,6 +18,7 @@ import torch
 from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.callbacks.base import as_callbacks
 from kerastorch.training import data as data_module
+from kerastorch.training.compiled_step import prefetch_to_device
 from kerastorch.training.data import Batch, DataAdapter
 from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
 from kerastorch.training.padding import padding_rule
@@ -125,6 +126,7 @@ def fit(
     sync_stop = run.syncs_batch_stops(callbacks or [])
     run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
+    compiled.jit.start_fit(train_epochs.num_batches, epochs - initial_epoch)
     interrupt = DeferredInterrupt.install(compiled.optimizer)  # NOTE [Ctrl-C during fit]
     try:
         for epoch in range(initial_epoch, epochs):
@@ -135,11 +137,11 @@ def fit(
             compiled.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             model.train()
-            for step, batch in enumerate(batches):
+            for step, batch in enumerate(prefetch_to_device(placement, batches)):
                 interrupt.check("training")
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
-                train_step(model, compiled, to_device(placement, batch))
+                train_step(model, compiled, batch)
                 interrupt.update_finished()
                 callback_list.on_batch_end("train", step, compiled.results)
                 if interrupt.requested:
