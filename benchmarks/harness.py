@@ -258,9 +258,14 @@ def import_table(imports: dict[str, list[float]], names) -> str:
     base = statistics.median(imports["torch"]) if imports.get("torch") else None
     rows = ["| contender imports | median s | vs `import torch` | runs |", "|---|---:|---:|---:|"]
     for c, values in imports.items():
-        what = {"torch": "`import torch`", "kerastorch": "`import kerastorch`"}.get(
-            c, f"`import keras` ({names[c]})"
-        )
+        if c == "torch":
+            what = "`import torch`"
+        elif c == "kerastorch":
+            what = "`import kerastorch`"
+        elif c.startswith("kerastorch"):
+            what = f"`import kerastorch` ({names[c]})"
+        else:
+            what = f"`import keras` ({names[c]})"
         median = statistics.median(values)
         rows.append(f"| {what} | {median:.2f} | {ratio(median, base)} | {len(values)} |")
     return "\n".join(rows)

@@ -31,6 +31,7 @@ it unless ``--readme`` is given).
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import json
 import os
@@ -171,6 +172,10 @@ def describe(args, versions, load_before, others) -> str:
 
 def main() -> None:
     args = parse_args()
+    # Import times as an installed package's: pip writes kerastorch's bytecode at install, as
+    # torch's. A checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile every
+    # kerastorch module at every import (about twice the import time).
+    compileall.compile_dir(harness.REPO / "kerastorch", quiet=1)
     pythons = {c: sys.executable for c in args.contenders}
     if "keras-jax" in args.contenders:
         pythons["keras-jax"] = harness.jax_python(args.jax_python)

@@ -34,6 +34,7 @@ CONTENDERS = {
     "keras-jax": "Keras 3 on JAX",
     "keras-torch": "Keras 3 on torch",
     "kerastorch": "kerastorch",
+    "kerastorch-jit": "kerastorch, jit_compile=True",
 }
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,7 +47,7 @@ def import_framework(contender: str, threads: int):
     cpus = sorted(os.sched_getaffinity(0))
     if threads < len(cpus):  # XLA sizes its thread pool by the CPUs it may run on
         os.sched_setaffinity(0, cpus[:threads])
-    if contender == "kerastorch":
+    if contender.startswith("kerastorch"):
         sys.path.insert(0, str(REPO))  # this checkout's kerastorch, not an installed one
     elif contender.startswith("keras-"):
         os.environ["KERAS_BACKEND"] = contender.removeprefix("keras-")
@@ -55,8 +56,17 @@ def import_framework(contender: str, threads: int):
         import torch
 
         keras = None
-    elif contender == "kerastorch":
+    elif contender.startswith("kerastorch"):
         import kerastorch as keras
+
+        if contender == "kerastorch-jit":  # the same scripts, compiled with jit_compile=True
+            compile_eagerly = keras.Model.compile
+
+            def compile_jit(model, *args, **kwargs):
+                kwargs.setdefault("jit_compile", True)
+                return compile_eagerly(model, *args, **kwargs)
+
+            keras.Model.compile = compile_jit
     else:
         import keras
     seconds = time.perf_counter() - start

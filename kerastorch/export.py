@@ -46,15 +46,16 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from kerastorch.layers import Embedding
+from kerastorch.layers import Embedding, Masking
 from kerastorch.layers.recurrent import RecurrentLayer
+from kerastorch.symbolic import flatten
 from kerastorch.utils.modes import eval_mode
 
 __all__ = ["ExportCheckError", "example_input", "export_program", "to_onnx"]
@@ -77,6 +78,8 @@ _TORCH_NOISE = (
     (UserWarning, r"The \.grad attribute of a Tensor that is not a leaf Tensor"),
     (FutureWarning, r"_check_is_size will be removed"),
     (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+    # Several inputs share the batch Dim on purpose; the ONNX exporter notes it.
+    (UserWarning, r"(# )?The axis name: .* will not be used, since it shares the same shape"),
 )
 
 
@@ -94,28 +97,59 @@ def _input_batch_shape(model: nn.Module) -> tuple[int | None, ...] | None:
     return None if shape is None else tuple(shape)
 
 
+def _input_shapes(model: nn.Module) -> list[tuple[int | None, ...]] | None:
+    """The declared shape of each input: one for most models, one per ``Input`` for a
+    functional model of several inputs."""
+    inputs = getattr(model, "inputs", None)
+    if isinstance(inputs, list) and len(inputs) > 1 and all(hasattr(x, "shape") for x in inputs):
+        return [tuple(x.shape) for x in inputs]
+    shape = _input_batch_shape(model)
+    return None if shape is None else [shape]
+
+
+def _input_names(model: nn.Module, count: int) -> list[str]:
+    """The ONNX graph's input names: ``inputs``, or the model's input names for several."""
+    return ["inputs"] if count == 1 else list(model.input_names)  # type: ignore[attr-defined]
+
+
+def _pack(tensors: list[torch.Tensor]) -> Any:
+    """What the model's forward takes: the tensor, or the list of tensors."""
+    return tensors[0] if len(tensors) == 1 else list(tensors)
+
+
 def _first_layer(model: nn.Module) -> nn.Module | None:
     layers = getattr(model, "layers", None)
     return layers[0] if layers else None
 
 
 def _random_input(
-    model: nn.Module, shape: tuple[int, ...], generator: torch.Generator
+    model: nn.Module, shape: tuple[int, ...], generator: torch.Generator, dtype: Any = None
 ) -> torch.Tensor:
-    """Random data of ``shape``: token ids when the model starts with an ``Embedding``."""
+    """Random data of ``shape``: token ids when the model starts with an ``Embedding`` (or the
+    input is of integers)."""
     first = _first_layer(model)
-    if isinstance(first, Embedding):
+    embeddings = [m for m in model.modules() if isinstance(m, Embedding)]
+    integer = dtype is not None and not dtype.is_floating_point
+    if isinstance(first, Embedding) or (integer and embeddings):
         # Ids from 1: id 0 is padding for Embedding(mask_zero=True).
-        high = max(int(first.input_dim), 2)
+        high = max(min(int(e.input_dim) for e in embeddings), 2)
         return torch.randint(1, high, shape, generator=generator)
     return torch.randn(shape, generator=generator)
 
 
+def _input_dtypes(model: nn.Module, count: int) -> list[Any]:
+    inputs = getattr(model, "inputs", None)
+    if isinstance(inputs, list) and len(inputs) == count:
+        return [getattr(x, "torch_dtype", None) if x.dtype != "string" else None for x in inputs]
+    return [None] * count
+
+
 def example_input(
     model: nn.Module, batch_size: int = _EXAMPLE_BATCH, length: int = _EXAMPLE_SIZE
-) -> torch.Tensor:
+) -> Any:
     """A random input for ``model``: its declared input shape, with ``batch_size`` samples and
-    ``length`` on every axis the model leaves open (``Input((None, 5))``).
+    ``length`` on every axis the model leaves open (``Input((None, 5))``); a list of such
+    tensors for a functional model of several inputs.
 
     Token ids in ``[1, input_dim)`` when the model starts with an ``Embedding``, standard normal
     values otherwise. The global random state is not touched.
@@ -126,15 +160,21 @@ def example_input(
         >>> example_input(keras.Sequential([keras.Input((None, 5)), LSTM(3)])).shape
         torch.Size([2, 8, 5])
     """
-    declared = _input_batch_shape(model)
-    if declared is None:
+    shapes = _input_shapes(model)
+    if shapes is None:
         raise ValueError(
             f"{_describe(model)} has no input shape, so an example input cannot be made. Build "
             "it first (start with Input(shape=...), or model.build((None, timesteps, "
             "features))), or pass example=."
         )
-    shape = (batch_size, *(length if d is None else d for d in declared[1:]))
-    return _random_input(model, shape, torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    tensors = [
+        _random_input(
+            model, (batch_size, *(length if d is None else d for d in shape[1:])), generator, dtype
+        )
+        for shape, dtype in zip(shapes, _input_dtypes(model, len(shapes)), strict=True)
+    ]
+    return _pack(tensors)
 
 
 def _describe(model: nn.Module) -> str:
@@ -144,55 +184,69 @@ def _describe(model: nn.Module) -> str:
 
 def _dynamic_axes(
     model: nn.Module,
-    example: torch.Tensor,
+    examples: list[torch.Tensor],
     dynamic_length: bool | None,
     dynamic_batch: bool,
-) -> dict[int, str]:
-    """Axis -> name of every dynamic input axis: the batch, then the time axis (1) and any other
-    axis the model declares as ``None``, unless ``dynamic_length`` says otherwise."""
-    axes: dict[int, str] = {}
-    if dynamic_batch:
-        axes[0] = "batch"
-    declared = _input_batch_shape(model) or (None, *example.shape[1:])
-    if dynamic_length is None:
-        open_axes = [i for i, d in enumerate(declared) if i > 0 and d is None]
-    elif dynamic_length:
-        if example.dim() < 2:
-            raise ValueError(
-                f"dynamic_length=True needs inputs with a time axis (batch, timesteps, ...), "
-                f"received an example of shape {tuple(example.shape)}."
-            )
-        open_axes = [1]
-    else:
-        open_axes = []
-    for axis in open_axes:
-        axes[axis] = "time" if axis == 1 else f"axis{axis}"
-    for axis, name in axes.items():
-        if example.shape[axis] < 2:
-            raise ValueError(
-                f"The example's {name} axis (axis {axis}) has size {example.shape[axis]}, but "
-                "torch.export specializes sizes 0 and 1, so that axis could not stay dynamic. "
-                f"Give an example with at least 2 there (example shape "
-                f"{tuple(example.shape)})."
-            )
-    return axes
+) -> list[dict[int, str]]:
+    """For each input, axis -> name of every dynamic axis: the batch (``batch``, shared by all
+    inputs), then the time axis (1) and any other axis the model declares as ``None``, unless
+    ``dynamic_length`` says otherwise. With several inputs, the names start with the input's
+    name (``encoder_inputs_time``): each input's length is its own."""
+    shapes = _input_shapes(model) or [(None, *x.shape[1:]) for x in examples]
+    names = _input_names(model, len(examples)) if len(examples) > 1 else [""]
+    result = []
+    for example, declared, input_name in zip(examples, shapes, names, strict=True):
+        axes: dict[int, str] = {}
+        if dynamic_batch:
+            axes[0] = "batch"
+        if dynamic_length is None:
+            open_axes = [i for i, d in enumerate(declared) if i > 0 and d is None]
+        elif dynamic_length:
+            if example.dim() < 2:
+                raise ValueError(
+                    f"dynamic_length=True needs inputs with a time axis (batch, timesteps, ...), "
+                    f"received an example of shape {tuple(example.shape)}."
+                )
+            open_axes = [1]
+        else:
+            open_axes = []
+        prefix = f"{input_name}_" if input_name else ""
+        for axis in open_axes:
+            axes[axis] = prefix + ("time" if axis == 1 else f"axis{axis}")
+        for axis, name in axes.items():
+            if example.shape[axis] < 2:
+                raise ValueError(
+                    f"The example's {name} axis (axis {axis}) has size {example.shape[axis]}, "
+                    "but torch.export specializes sizes 0 and 1, so that axis could not stay "
+                    f"dynamic. Give an example with at least 2 there (example shape "
+                    f"{tuple(example.shape)})."
+                )
+        result.append(axes)
+    return result
 
 
-def _check_input(model: nn.Module, example: torch.Tensor, axes: Mapping[int, str]) -> torch.Tensor:
-    """An input of other sizes than the example's on every dynamic axis."""
-    shape = list(example.shape)
-    for axis in axes:
-        shape[axis] = _CHECK_BATCH if axis == 0 else _CHECK_SIZE
-        if shape[axis] == example.shape[axis]:
-            shape[axis] += 1
-    data = _random_input(model, tuple(shape), torch.Generator().manual_seed(1))
-    return data.to(example.dtype) if example.is_floating_point() else data
+def _check_input(
+    model: nn.Module, examples: list[torch.Tensor], axes: list[dict[int, str]]
+) -> list[torch.Tensor]:
+    """Inputs of other sizes than the examples' on every dynamic axis."""
+    generator = torch.Generator().manual_seed(1)
+    out = []
+    for example, input_axes in zip(examples, axes, strict=True):
+        shape = list(example.shape)
+        for axis in input_axes:
+            shape[axis] = _CHECK_BATCH if axis == 0 else _CHECK_SIZE
+            if shape[axis] == example.shape[axis]:
+                shape[axis] += 1
+        dtype = None if example.is_floating_point() else example.dtype
+        data = _random_input(model, tuple(shape), generator, dtype)
+        out.append(data.to(example.dtype) if example.is_floating_point() else data)
+    return out
 
 
 # -- what an exported forward cannot hold --------------------------------------------------------
 
 
-def _check_exportable(model: nn.Module, example: torch.Tensor) -> None:
+def _check_exportable(model: nn.Module, examples: list[torch.Tensor]) -> None:
     """Refuse stateful layers and layers that derive a mask from the data (NOTE [export
     paths]) before torch fails on them with an opaque message."""
     if not getattr(model, "built", True):
@@ -212,23 +266,31 @@ def _check_exportable(model: nn.Module, example: torch.Tensor) -> None:
     layers = getattr(model, "layers", None)
     if not layers or not all(hasattr(layer, "compute_mask") for layer in layers):
         return
+    if hasattr(model, "_plan"):  # a functional model: which layers make a mask from the data
+        for module in model.modules():
+            if isinstance(module, Masking) or getattr(module, "mask_zero", False) is True:
+                raise ValueError(_mask_maker_message(module))
+        return
     # Sequential.forward's own chain: each layer's mask goes to the next one.
-    x, mask = example, None
+    x, mask = examples[0], None
     with torch.no_grad():
         for layer in layers:
             outputs = layer(x, mask=mask)
             new_mask = layer.compute_mask(x, mask)
             if new_mask is not None and mask is None:
-                raise ValueError(
-                    f"{_layer_name(layer)} derives a mask from the data, but masks are not part "
-                    "of an exported forward (it takes the inputs only), and the masked path "
-                    "depends on each sequence's length. Export a twin without it that shares "
-                    "the weights (when it is the first layer: Sequential([Input((None, "
-                    "features)), *model.layers[1:]])), then feed each sequence unpadded at its "
-                    "own length (a dynamic time axis gives what the mask gives), or padded to "
-                    "a fixed length if the padding should count."
-                )
+                raise ValueError(_mask_maker_message(layer))
             x, mask = outputs, new_mask
+
+
+def _mask_maker_message(layer: nn.Module) -> str:
+    return (
+        f"{_layer_name(layer)} derives a mask from the data, but masks are not part of an "
+        "exported forward (it takes the inputs only), and the masked path depends on each "
+        "sequence's length. Export a twin without it that shares the weights (when it is the "
+        "first layer: Sequential([Input((None, features)), *model.layers[1:]])), then feed each "
+        "sequence unpadded at its own length (a dynamic time axis gives what the mask gives), or "
+        "padded to a fixed length if the padding should count."
+    )
 
 
 def _layer_name(module: nn.Module) -> str:
@@ -314,68 +376,111 @@ def _prepare(
     example: Any,
     dynamic_length: bool | None,
     dynamic_batch: bool,
-) -> tuple[torch.Tensor, dict[int, str]]:
+) -> tuple[list[torch.Tensor], list[dict[int, str]]]:
+    """The example as a list of tensors (one per model input) and each one's dynamic axes."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"Expected a kerastorch model, received {type(model).__name__}.")
     if example is None:
         example = example_input(model)
-    elif not torch.is_tensor(example):
-        example = torch.as_tensor(example)
-        if example.is_floating_point():
-            example = example.float()
-    _check_exportable(model, example)
-    axes = _dynamic_axes(model, example, dynamic_length, dynamic_batch)
-    return example, axes
+    given = list(example) if isinstance(example, (list, tuple)) else [example]
+    examples = []
+    for item in given:
+        if not torch.is_tensor(item):
+            item = torch.as_tensor(item)
+            if item.is_floating_point():
+                item = item.float()
+        examples.append(item)
+    expected = len(_input_shapes(model) or given)
+    if len(examples) != expected:
+        raise ValueError(
+            f"{_describe(model)} takes {expected} inputs, but the example has {len(examples)}: "
+            "pass example=[tensor, ...] with one tensor per model input, in model.inputs order."
+        )
+    _check_exportable(model, examples)
+    axes = _dynamic_axes(model, examples, dynamic_length, dynamic_batch)
+    return examples, axes
 
 
-def _dims(axes: Mapping[int, str]) -> dict[int, Any] | None:
-    if not axes:
+def _dims(axes: list[dict[int, str]]) -> Any:
+    """``dynamic_shapes`` for ``(inputs,)``: one ``Dim`` per axis name (``batch`` is one Dim
+    for all inputs), or None when nothing is dynamic."""
+    if not any(axes):
         return None
-    return {axis: torch.export.Dim(name) for axis, name in axes.items()}
+    if len(axes) > 1:
+        # Several inputs: their sizes may be tied (Add needs equal lengths, a shared batch);
+        # Dim.DYNAMIC lets torch.export find those relations instead of failing on them, and
+        # the check at other sizes still catches an axis fixed at the example's size.
+        return (
+            [dict.fromkeys(input_axes, torch.export.Dim.DYNAMIC) or None for input_axes in axes],
+        )
+    dims: dict[str, Any] = {}
+    per_input = [
+        {axis: dims.setdefault(name, torch.export.Dim(name)) for axis, name in input_axes.items()}
+        or None
+        for input_axes in axes
+    ]
+    return (_pack(per_input),)
 
 
-def _specialized_error(model: nn.Module, axes: Mapping[int, str], cause: str) -> ExportCheckError:
-    culprits = _loop_layers(model) if any(axis > 0 for axis in axes) else []
+def _any_time_axis(axes: list[dict[int, str]]) -> bool:
+    return any(axis > 0 for input_axes in axes for axis in input_axes)
+
+
+def _specialized_error(
+    model: nn.Module, axes: list[dict[int, str]], cause: str
+) -> ExportCheckError:
+    culprits = _loop_layers(model) if _any_time_axis(axes) else []
     why = (
         " " + "; ".join(culprits) + "."
         if culprits
         else " A layer of the model computes something fixed at the example's sizes."
     )
     return ExportCheckError(
-        f"{_describe(model)} could not be exported with dynamic axes {dict(axes)}: {cause}."
+        f"{_describe(model)} could not be exported with dynamic axes "
+        f"{axes[0] if len(axes) == 1 else axes}: {cause}."
         f"{why} Export at a fixed length instead (dynamic_length=False, with an example of the "
         "length you will feed, padding shorter sequences), or keep running the model in PyTorch."
     )
 
 
 def _compare(
-    model: nn.Module, run: Any, data: torch.Tensor, axes: Mapping[int, str], what: str
+    model: nn.Module,
+    run: Any,
+    data: list[torch.Tensor],
+    axes: list[dict[int, str]],
+    what: str,
 ) -> None:
     """Run ``run`` and the model on ``data``; raise when they disagree. ``axes`` are the dynamic
     axes ``data`` exercises (empty: ``data`` is the example itself)."""
     with torch.no_grad():
-        expected = model(data)
-    shape = tuple(data.shape)
+        expected = flatten(model(_pack(data)))
+    shape = tuple(data[0].shape) if len(data) == 1 else [tuple(x.shape) for x in data]
     try:
-        actual = torch.as_tensor(run(data))
+        actual = [torch.as_tensor(x) for x in flatten(run(_pack(data)))]
     except Exception as error:
         first_line = next(iter(str(error).splitlines()), "")
         cause = f"the {what} fails on an input of shape {shape} ({type(error).__name__}: "
         cause += f"{first_line})"
-        if not axes:
+        if not any(axes):
             raise ExportCheckError(f"{_describe(model)}: {cause}.") from error
         raise _specialized_error(model, axes, cause) from error
-    if actual.shape == expected.shape and torch.allclose(
-        actual.float(), expected.float(), rtol=_CHECK_RTOL, atol=_CHECK_ATOL
-    ):
+    problems = []
+    if len(actual) != len(expected):
+        problems.append(f"{len(actual)} outputs instead of {len(expected)}")
+    for index, (got, want) in enumerate(zip(actual, expected, strict=False)):
+        label = f"output {index}: " if len(expected) > 1 else ""
+        if got.shape != want.shape:
+            problems.append(
+                f"{label}output shape {tuple(got.shape)} instead of {tuple(want.shape)}"
+            )
+        elif not torch.allclose(got.float(), want.float(), rtol=_CHECK_RTOL, atol=_CHECK_ATOL):
+            gap = (got.float() - want.float()).abs().max().item()
+            problems.append(f"{label}max abs difference {gap:.3g}")
+    if not problems:
         return
-    if actual.shape == expected.shape:
-        gap = (actual.float() - expected.float()).abs().max().item()
-        diff = f"max abs difference {gap:.3g}"
-    else:
-        diff = f"output shape {tuple(actual.shape)} instead of {tuple(expected.shape)}"
-    cause = f"the {what} disagrees with the model on an input of shape {shape} ({diff})"
-    if not axes:
+    cause = f"the {what} disagrees with the model on an input of shape {shape} ("
+    cause += "; ".join(problems) + ")"
+    if not any(axes):
         raise ExportCheckError(f"{_describe(model)}: {cause}.")
     raise _specialized_error(model, axes, cause)
 
@@ -427,8 +532,10 @@ def export_program(
     at the example's sizes is an error, not a surprise later.
 
     Args:
-        model: A built kerastorch model (or any ``nn.Module`` taking one tensor).
-        example: An input tensor; defaults to :func:`example_input`.
+        model: A built kerastorch model (or any ``nn.Module`` taking one tensor); a functional
+            model of several inputs takes a list of tensors, in ``model.inputs`` order.
+        example: An input tensor (a list of them for several inputs); defaults to
+            :func:`example_input`.
         dynamic_length: ``None`` (default): axes the model declares as ``None`` are dynamic.
             ``True``: the time axis (1) is dynamic. ``False``: only the batch axis may be.
         dynamic_batch: Keep the batch axis dynamic.
@@ -453,13 +560,11 @@ def export_program(
         torch.Size([3, 1])
     """
     with eval_mode(model):
-        example, axes = _prepare(model, example, dynamic_length, dynamic_batch)
+        examples, axes = _prepare(model, example, dynamic_length, dynamic_batch)
         dims = _dims(axes)
         try:
-            with _export_context(dynamic_time=any(axis > 0 for axis in axes)):
-                program = torch.export.export(
-                    model, (example,), dynamic_shapes=None if dims is None else (dims,)
-                )
+            with _export_context(dynamic_time=_any_time_axis(axes)):
+                program = torch.export.export(model, (_pack(examples),), dynamic_shapes=dims)
         except Exception as error:
             if _is_data_dependent(error):
                 raise _data_dependent_error(model, error) from error
@@ -472,7 +577,7 @@ def export_program(
             _compare(
                 model,
                 program.module(),
-                _check_input(model, example, axes),
+                _check_input(model, examples, axes),
                 axes,
                 "exported program",
             )
@@ -502,7 +607,8 @@ def to_onnx(
 ) -> Path:
     """Write a built model's inference forward as an ONNX file, dynamic axes included.
 
-    The graph has one input ``"inputs"`` and one output ``"outputs"``; ``onnxruntime`` runs it
+    The graph has one input ``"inputs"`` and one output ``"outputs"`` (a functional model of
+    several inputs or outputs: its input names and output names); ``onnxruntime`` runs it
     without PyTorch or kerastorch. Masks are not part of it (NOTE [export paths]).
 
     What this adds to ``torch.onnx.export``: the example and the dynamic axes (batch, and the
@@ -514,7 +620,8 @@ def to_onnx(
     Args:
         model: A built kerastorch model.
         path: Where to write the ``.onnx`` file.
-        example: An input tensor; defaults to :func:`example_input`.
+        example: An input tensor (a list for several inputs); defaults to
+            :func:`example_input`.
         dynamic_length: As in :func:`export_program`.
         dynamic_batch: Keep the batch axis dynamic.
         exporter: ``"dynamo"`` (torch's default exporter; needs ``onnxscript``) or
@@ -548,26 +655,26 @@ def to_onnx(
         )
     path = Path(path)
     with eval_mode(model):
-        example, axes = _prepare(model, example, dynamic_length, dynamic_batch)
+        examples, axes = _prepare(model, example, dynamic_length, dynamic_batch)
         size = sum(p.numel() * p.element_size() for p in model.state_dict().values())
+        input_names = _input_names(model, len(examples))
         options: dict[str, Any] = {
-            "input_names": ["inputs"],
-            "output_names": ["outputs"],
+            "input_names": input_names,
+            "output_names": _output_names(model),
             "opset_version": opset_version,
         }
         if exporter == "dynamo":
-            dims = _dims(axes)
             options.update(
                 dynamo=True,
-                dynamic_shapes=None if dims is None else (dims,),
+                dynamic_shapes=_dims(axes),
                 external_data=size > _ONNX_SINGLE_FILE_LIMIT,
                 verbose=False,
             )
         else:
-            options.update(dynamo=False, dynamic_axes=_output_axes(model, axes))
+            options.update(dynamo=False, dynamic_axes=_output_axes(model, axes, input_names))
         try:
-            with _export_context(dynamic_time=any(axis > 0 for axis in axes)), _tracer_quiet():
-                torch.onnx.export(model, (example,), str(path), **options)
+            with _export_context(dynamic_time=_any_time_axis(axes)), _tracer_quiet():
+                torch.onnx.export(model, (_pack(examples),), str(path), **options)
         except ImportError as error:
             raise _onnx_missing(error) from error
         except Exception as error:
@@ -575,26 +682,42 @@ def to_onnx(
                 raise _data_dependent_error(model, error) from error
             raise
         if check:
-            _check_onnx(model, path, example, axes)
+            _check_onnx(model, path, examples, axes, input_names)
     return path
 
 
-def _output_axes(model: nn.Module, axes: Mapping[int, str]) -> dict[str, dict[int, str]]:
-    """The TorchScript exporter's ``dynamic_axes``: the input's, and the output's batch axis and
-    time axis (when the model returns sequences)."""
-    result = {"inputs": dict(axes)}
-    out: dict[int, str] = {}
+def _output_names(model: nn.Module) -> list[str]:
+    """``outputs``, or the model's output names when it has several outputs."""
+    outputs = getattr(model, "outputs", None)
+    if isinstance(outputs, list) and len(outputs) > 1:
+        return list(model.output_names)  # type: ignore[attr-defined]
+    return ["outputs"]
+
+
+def _output_axes(
+    model: nn.Module, axes: list[dict[int, str]], input_names: list[str]
+) -> dict[str, dict[int, str]]:
+    """The TorchScript exporter's ``dynamic_axes``: the inputs', and each output's batch axis
+    and time axis (when a one-input model returns sequences)."""
+    result = {name: dict(input_axes) for name, input_axes in zip(input_names, axes, strict=True)}
     output_shape = getattr(model, "output_shape", None)
-    if 0 in axes:
-        out[0] = axes[0]
-    if 1 in axes and output_shape is not None and len(output_shape) > 2 and output_shape[1] is None:
-        out[1] = axes[1]
-    result["outputs"] = out
+    for name in _output_names(model):
+        out: dict[int, str] = {}
+        if 0 in axes[0]:
+            out[0] = axes[0][0]
+        sequences = output_shape is not None and len(output_shape) > 2 and output_shape[1] is None
+        if len(axes) == 1 and name == "outputs" and 1 in axes[0] and sequences:
+            out[1] = axes[0][1]
+        result[name] = out
     return result
 
 
 def _check_onnx(
-    model: nn.Module, path: Path, example: torch.Tensor, axes: Mapping[int, str]
+    model: nn.Module,
+    path: Path,
+    examples: list[torch.Tensor],
+    axes: list[dict[int, str]],
+    input_names: list[str],
 ) -> None:
     try:
         import onnxruntime
@@ -602,10 +725,11 @@ def _check_onnx(
         return  # documented: the numeric check needs onnxruntime
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
-    def run(data: torch.Tensor) -> torch.Tensor:
-        (outputs, *_) = session.run(None, {"inputs": data.numpy()})
-        return torch.from_numpy(outputs)
+    def run(data: Any) -> list[torch.Tensor]:
+        tensors = data if isinstance(data, list) else [data]
+        feed = {name: x.numpy() for name, x in zip(input_names, tensors, strict=True)}
+        return [torch.from_numpy(x) for x in session.run(None, feed)]
 
-    _compare(model, run, example, {}, "ONNX file")
-    if axes:
-        _compare(model, run, _check_input(model, example, axes), axes, "ONNX file")
+    _compare(model, run, examples, [{}] * len(examples), "ONNX file")
+    if any(axes):
+        _compare(model, run, _check_input(model, examples, axes), axes, "ONNX file")

@@ -33,7 +33,7 @@ import numbers
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -145,6 +145,12 @@ class Optimizer(torch.optim.Optimizer):
 
     # Per-group hyper-parameters besides lr and weight_decay, in Keras's get_config order.
     _hyper_names: tuple[str, ...] = ()
+
+    # torch wraps these two in torch._disable_dynamo, whose first call imports torch._dynamo:
+    # ~1.5 s on a first fit that never compiles. They never run inside a compiled graph here
+    # (a compiled step calls apply_gradients), so take torch's functions unwrapped.
+    add_param_group = torch.optim.Optimizer.add_param_group.__wrapped__
+    zero_grad = torch.optim.Optimizer.zero_grad.__wrapped__
 
     def __init__(
         self,
@@ -388,25 +394,77 @@ class Optimizer(torch.optim.Optimizer):
             work = [
                 (group, params, [next(clipped) for _ in grads]) for group, params, grads in work
             ]
-        for group, params, grads in work:
+        if any(g.is_sparse for _, _, grads in work for g in grads):
+            raise RuntimeError(
+                f"{type(self).__name__} does not support sparse gradients; "
+                "use dense gradients (e.g. Embedding(sparse=False))."
+            )
+        plans = self.plan_step([params for _, params, _ in work])
+        self.apply_gradients(plans, [grads for _, _, grads in work])
+
+    def plan_step(self, params_per_group: list[list[torch.Tensor]]) -> list[StepPlan]:
+        """Start a step (eagerly, outside any compiled graph): count it, and gather what each
+        param group's update needs besides the gradients. ``params_per_group``: the parameters
+        updated in each group (those with a gradient)."""
+        plans = []
+        for group, params in zip(self.param_groups, params_per_group, strict=True):
             # Keras's t = iterations + 1, the same in every group (see NOTE [Keras update rules]).
             t = group["step"] + 1
             if params:
-                if any(g.is_sparse for g in grads):
-                    raise RuntimeError(
-                        f"{type(self).__name__} does not support sparse gradients; "
-                        "use dense gradients (e.g. Embedding(sparse=False))."
-                    )
-                # 3. Decoupled weight decay, before the update as in Keras.
-                if group["weight_decay"]:
-                    torch._foreach_mul_(params, 1.0 - group["weight_decay"] * group["lr"])
-                # 4. The optimizer's own rule.
-                self._update(group, params, grads, t)
+                slots = self._slots(params, self._slot_names(group), self._slot_fill(group))
+                factors = self._step_factors(group, t, _scalar_type(params))
+                plans.append(StepPlan(group, params, slots, factors))
+            else:
+                plans.append(StepPlan(group, [], [], {}))
             group["step"] = t
+        return plans
+
+    def apply_gradients(self, plans: list[StepPlan], grads: list[list[torch.Tensor]]) -> None:
+        """Update the parameters of :meth:`plan_step`'s ``plans`` from their gradients: the
+        functional core of :meth:`step`, which a compiled training step runs inside its graph
+        (kerastorch.training.compiled_step) with the factors as 0-dim tensors."""
+        # Clipping, over all groups (global_clipnorm uses the norm of every gradient).
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            clipped = iter(self._clip_gradients([g for group_grads in grads for g in group_grads]))
+            grads = [[next(clipped) for _ in group_grads] for group_grads in grads]
+        for plan, group_grads in zip(plans, grads, strict=True):
+            if not plan.params:
+                continue
+            # Decoupled weight decay, before the update as in Keras.
+            if plan.hyper["weight_decay"]:
+                decay = 1.0 - plan.hyper["weight_decay"] * plan.factors["lr"]
+                torch._foreach_mul_(plan.params, decay)
+            # The optimizer's own rule.
+            self._update(plan.hyper, plan.params, group_grads, plan.slots, plan.factors)
+
+    # -- the optimizer's rule (each subclass's) ------------------------------------------------
+
+    def _slot_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The per-parameter state tensors the rule keeps (``("momentum", "velocity")``)."""
+        return ()
+
+    def _slot_fill(self, group: dict[str, Any]) -> float:
+        """The initial value of the state tensors."""
+        return 0.0
+
+    def _step_factors(self, group: dict[str, Any], t: int, f: type[np.floating]) -> dict[str, Any]:
+        """The scalars of step ``t`` that change between steps: the learning rate, and those
+        that depend on ``t`` (computed with ``f``, NOTE [scalar precision]). A compiled step
+        passes them to its graph as tensors, so that a new value never recompiles it."""
+        return {"lr": group["lr"]}
 
     def _update(
-        self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor], t: int
+        self,
+        group: dict[str, Any],
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        slots: list[list[torch.Tensor]],
+        factors: dict[str, Any],
     ) -> None:
+        """The rule: update ``params`` in place. ``group`` gives the fixed hyper-parameters
+        (``_hyper_names``; never ``lr``, which is ``factors["lr"]``), ``slots`` the state tensors
+        in ``_slot_names`` order; a factor is a number, or a 0-dim tensor in a compiled step
+        (``_add_scaled_`` takes both)."""
         raise NotImplementedError
 
     def _clip_gradients(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -530,6 +588,42 @@ class Optimizer(torch.optim.Optimizer):
             )
 
 
+class StepPlan(NamedTuple):
+    """What one param group's update needs besides the gradients (``Optimizer.plan_step``).
+
+    Attributes:
+        hyper: The group's fixed hyper-parameters (the param group itself in an eager step).
+        params: The parameters to update.
+        slots: Their state tensors, one list per name of ``_slot_names``.
+        factors: The scalars of this step (``lr``...), numbers or 0-dim tensors.
+    """
+
+    hyper: dict[str, Any]
+    params: list[torch.Tensor]
+    slots: list[list[torch.Tensor]]
+    factors: dict[str, Any]
+
+
+def _add_scaled_(
+    targets: list[torch.Tensor],
+    tensors: list[torch.Tensor],
+    factor: Any,
+    divisors: list[torch.Tensor] | None = None,
+) -> None:
+    """``targets += factor * tensors`` (``/ divisors``), for a number ``factor`` (eager: one
+    fused foreach op) or a 0-dim tensor (a compiled step's factors)."""
+    if not isinstance(factor, torch.Tensor):
+        if divisors is None:
+            torch._foreach_add_(targets, tensors, alpha=float(factor))
+        else:
+            torch._foreach_addcdiv_(targets, tensors, divisors, value=float(factor))
+        return
+    scaled = torch._foreach_mul(tensors, factor)
+    if divisors is not None:
+        torch._foreach_div_(scaled, divisors)
+    torch._foreach_add_(targets, scaled)
+
+
 def _scalar_type(params: list[torch.Tensor]) -> type[np.floating]:
     """The precision of a step's scalar factors; see NOTE [scalar precision]."""
     return np.float64 if params[0].dtype == torch.float64 else np.float32
@@ -602,16 +696,19 @@ class SGD(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
-        lr, momentum = group["lr"], group["momentum"]
+    def _slot_names(self, group):
+        return ("momentum",) if group["momentum"] else ()
+
+    def _update(self, group, params, grads, slots, factors):
+        lr, momentum = factors["lr"], group["momentum"]
         if momentum == 0:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            _add_scaled_(params, grads, -lr)
             return
-        (velocities,) = self._slots(params, ("momentum",))
+        (velocities,) = slots
         torch._foreach_mul_(velocities, momentum)
-        torch._foreach_add_(velocities, grads, alpha=-lr)
+        _add_scaled_(velocities, grads, -lr)
         if group["nesterov"]:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            _add_scaled_(params, grads, -lr)
             torch._foreach_add_(params, velocities, alpha=momentum)
         else:
             torch._foreach_add_(params, velocities)
@@ -688,16 +785,19 @@ class Adam(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
+    def _slot_names(self, group):
+        if group["amsgrad"]:
+            return ("momentum", "velocity", "velocity_hat")
+        return ("momentum", "velocity")
+
+    def _step_factors(self, group, t, f):
         beta_1, beta_2 = group["beta_1"], group["beta_2"]
-        f = _scalar_type(params)
         alpha = f(group["lr"]) * np.sqrt(f(1) - f(beta_2) ** f(t)) / (f(1) - f(beta_1) ** f(t))
-        names = (
-            ("momentum", "velocity", "velocity_hat")
-            if group["amsgrad"]
-            else ("momentum", "velocity")
-        )
-        m, v, *v_hat = self._slots(params, names)
+        return {"lr": group["lr"], "alpha": float(alpha)}
+
+    def _update(self, group, params, grads, slots, factors):
+        beta_1, beta_2 = group["beta_1"], group["beta_2"]
+        m, v, *v_hat = slots
         torch._foreach_lerp_(m, grads, 1.0 - beta_1)
         torch._foreach_mul_(v, beta_2)
         torch._foreach_addcmul_(v, grads, grads, value=1.0 - beta_2)
@@ -706,7 +806,7 @@ class Adam(Optimizer):
             v = v_hat[0]
         denominators = torch._foreach_sqrt(v)
         torch._foreach_add_(denominators, group["epsilon"])
-        torch._foreach_addcdiv_(params, m, denominators, value=-float(alpha))
+        _add_scaled_(params, m, -factors["alpha"], denominators)
 
 
 class AdamW(Adam):
@@ -836,24 +936,32 @@ class RMSprop(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
-        lr, rho, momentum = group["lr"], group["rho"], group["momentum"]
-        (velocities,) = self._slots(params, ("velocity",))
+    def _slot_names(self, group):
+        names = ("velocity",)
+        if group["centered"]:
+            names += ("average_gradient",)
+        if group["momentum"] > 0:
+            names += ("momentum",)
+        return names
+
+    def _update(self, group, params, grads, slots, factors):
+        lr, rho, momentum = factors["lr"], group["rho"], group["momentum"]
+        velocities, *others = slots
         torch._foreach_mul_(velocities, rho)
         torch._foreach_addcmul_(velocities, grads, grads, value=1.0 - rho)
         denominators = torch._foreach_add(velocities, group["epsilon"])
         if group["centered"]:
-            (averages,) = self._slots(params, ("average_gradient",))
+            averages = others.pop(0)
             torch._foreach_lerp_(averages, grads, 1.0 - rho)
             torch._foreach_addcmul_(denominators, averages, averages, value=-1.0)
         torch._foreach_sqrt_(denominators)
         if momentum > 0:
-            (moments,) = self._slots(params, ("momentum",))
+            (moments,) = others
             torch._foreach_mul_(moments, momentum)
-            torch._foreach_addcdiv_(moments, grads, denominators, value=lr)
+            _add_scaled_(moments, grads, lr, denominators)
             torch._foreach_sub_(params, moments)
         else:
-            torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
+            _add_scaled_(params, grads, -lr, denominators)
 
 
 class Adagrad(Optimizer):
@@ -916,14 +1024,18 @@ class Adagrad(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
-        (accumulators,) = self._slots(
-            params, ("accumulator",), fill=group["initial_accumulator_value"]
-        )
+    def _slot_names(self, group):
+        return ("accumulator",)
+
+    def _slot_fill(self, group):
+        return group["initial_accumulator_value"]
+
+    def _update(self, group, params, grads, slots, factors):
+        (accumulators,) = slots
         torch._foreach_addcmul_(accumulators, grads, grads)
         denominators = torch._foreach_add(accumulators, group["epsilon"])
         torch._foreach_sqrt_(denominators)
-        torch._foreach_addcdiv_(params, grads, denominators, value=-group["lr"])
+        _add_scaled_(params, grads, -factors["lr"], denominators)
 
 
 class Adadelta(Optimizer):
@@ -986,9 +1098,12 @@ class Adadelta(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
+    def _slot_names(self, group):
+        return ("accumulated_grad", "accumulated_delta_var")
+
+    def _update(self, group, params, grads, slots, factors):
         rho, eps = group["rho"], group["epsilon"]
-        grad_avgs, delta_avgs = self._slots(params, ("accumulated_grad", "accumulated_delta_var"))
+        grad_avgs, delta_avgs = slots
         torch._foreach_mul_(grad_avgs, rho)
         torch._foreach_addcmul_(grad_avgs, grads, grads, value=1.0 - rho)
         # steps = -delta = sqrt(E[dx²] + eps) * g / sqrt(E[g²] + eps)
@@ -1000,7 +1115,7 @@ class Adadelta(Optimizer):
         torch._foreach_div_(steps, denominators)
         torch._foreach_mul_(delta_avgs, rho)
         torch._foreach_addcmul_(delta_avgs, steps, steps, value=1.0 - rho)
-        torch._foreach_add_(params, steps, alpha=-group["lr"])
+        _add_scaled_(params, steps, -factors["lr"])
 
 
 class Adamax(Optimizer):
@@ -1064,16 +1179,20 @@ class Adamax(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
-        beta_1 = group["beta_1"]
-        f = _scalar_type(params)
-        step_size = f(group["lr"]) / (f(1) - f(beta_1) ** f(t))
-        m, u = self._slots(params, ("momentum", "norm"))
-        torch._foreach_lerp_(m, grads, 1.0 - beta_1)
+    def _slot_names(self, group):
+        return ("momentum", "norm")
+
+    def _step_factors(self, group, t, f):
+        step_size = f(group["lr"]) / (f(1) - f(group["beta_1"]) ** f(t))
+        return {"lr": group["lr"], "step_size": float(step_size)}
+
+    def _update(self, group, params, grads, slots, factors):
+        m, u = slots
+        torch._foreach_lerp_(m, grads, 1.0 - group["beta_1"])
         torch._foreach_mul_(u, group["beta_2"])
         torch._foreach_maximum_(u, torch._foreach_abs(grads))
         denominators = torch._foreach_add(u, group["epsilon"])
-        torch._foreach_addcdiv_(params, m, denominators, value=-float(step_size))
+        _add_scaled_(params, m, -factors["step_size"], denominators)
 
 
 class Nadam(Optimizer):
@@ -1140,28 +1259,34 @@ class Nadam(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
-        beta_1, beta_2 = group["beta_1"], group["beta_2"]
-        f = _scalar_type(params)
-        decay, b1 = f(0.96), f(beta_1)
+    def _slot_names(self, group):
+        return ("momentum", "velocity")
+
+    def _step_factors(self, group, t, f):
+        decay, b1 = f(0.96), f(group["beta_1"])
         u_t = b1 * (f(1) - f(0.5) * decay ** f(t))
         u_next = b1 * (f(1) - f(0.5) * decay ** f(t + 1))
         u_product = f(group["u_product"]) * u_t
         group["u_product"] = float(u_product)
-        m_coef = u_next / (f(1) - u_product * u_next)
-        g_coef = (f(1) - u_t) / (f(1) - u_product)
-        v_correction = f(1) - f(beta_2) ** f(t)
+        return {
+            "lr": group["lr"],
+            "m_coef": float(u_next / (f(1) - u_product * u_next)),
+            "g_coef": float((f(1) - u_t) / (f(1) - u_product)),
+            "v_correction": float(f(1) - f(group["beta_2"]) ** f(t)),
+        }
 
-        m, v = self._slots(params, ("momentum", "velocity"))
+    def _update(self, group, params, grads, slots, factors):
+        beta_1, beta_2 = group["beta_1"], group["beta_2"]
+        m, v = slots
         torch._foreach_lerp_(m, grads, 1.0 - beta_1)
         torch._foreach_mul_(v, beta_2)
         torch._foreach_addcmul_(v, grads, grads, value=1.0 - beta_2)
-        m_hat = torch._foreach_mul(m, float(m_coef))
-        torch._foreach_add_(m_hat, grads, alpha=float(g_coef))
-        denominators = torch._foreach_div(v, float(v_correction))
+        m_hat = torch._foreach_mul(m, factors["m_coef"])
+        _add_scaled_(m_hat, grads, factors["g_coef"])
+        denominators = torch._foreach_div(v, factors["v_correction"])
         torch._foreach_sqrt_(denominators)
         torch._foreach_add_(denominators, group["epsilon"])
-        torch._foreach_addcdiv_(params, m_hat, denominators, value=-group["lr"])
+        _add_scaled_(params, m_hat, -factors["lr"], denominators)
 
 
 class Lion(Optimizer):
@@ -1229,12 +1354,15 @@ class Lion(Optimizer):
             unknown=kwargs,
         )
 
-    def _update(self, group, params, grads, t):
+    def _slot_names(self, group):
+        return ("momentum",)
+
+    def _update(self, group, params, grads, slots, factors):
         beta_1, beta_2 = group["beta_1"], group["beta_2"]
-        (m,) = self._slots(params, ("momentum",))
+        (m,) = slots
         direction = torch._foreach_mul(m, beta_1)
         torch._foreach_add_(direction, torch._foreach_mul(grads, 1.0 - beta_1))
-        torch._foreach_add_(params, torch._foreach_sign(direction), alpha=-float(group["lr"]))
+        _add_scaled_(params, torch._foreach_sign(direction), -factors["lr"])
         torch._foreach_mul_(m, beta_2)
         torch._foreach_add_(m, torch._foreach_mul(grads, 1.0 - beta_2))
 

@@ -42,8 +42,10 @@ NOTE [porting]
       after ``import keras``) stays as written and will fail when run. The report is the list
       of what to port by hand.
 
-    Keras's functional API (``keras.Model(inputs, outputs)``) and subclassed ``keras.Model``
-    are reported unless kerastorch's ``Model`` supports them. Imports of kerastorch itself (a
+    A Keras import the tool must keep (a name kerastorch lacks: ``from keras.ops import stft``)
+    gets a trailing comment ``# kerastorch.port: ... still imports real Keras``, so the ported
+    script says where it would run on real Keras; the report lists the name and the exit code
+    is 1. Imports of kerastorch itself (a
     script ported already, or by hand) stay as written and are read as the Keras names they
     stand for, so a second run reports the same names and changes nothing. Names bound by a
     star import and names rebound by the script itself are not tracked.
@@ -60,7 +62,6 @@ import ast
 import dataclasses
 import difflib
 import importlib
-import inspect
 import io
 import itertools
 import os
@@ -102,6 +103,9 @@ _ALIASES = {
 _PREFIX_ALIASES = {
     "keras.optimizers.legacy.": "keras.optimizers.",
     "keras.utils.np_utils.": "keras.utils.",
+    # Keras 2 / TF 2.x homes of the preprocessing layers and of plot_model.
+    "keras.layers.experimental.preprocessing.": "keras.layers.",
+    "keras.utils.vis_utils.": "keras.utils.",
     **{
         # Keras 2's layer modules: keras.layers.recurrent.LSTM is keras.layers.LSTM.
         f"keras.layers.{module}.": "keras.layers."
@@ -138,15 +142,6 @@ _HINTS = {
         "kerastorch.utils.timeseries_dataset_from_array"
     ),
     "keras.datasets": "load the arrays yourself (numpy, pandas)",
-    "keras.utils.plot_model": "print(model) or model.summary()",
-    "keras.Model(inputs, outputs)": (
-        "the functional API: write the model as a Sequential, or as a torch nn.Module whose "
-        "forward calls kerastorch layers"
-    ),
-    "subclass of keras.Model": (
-        "subclassed models: subclass torch.nn.Module and call kerastorch layers in forward(), "
-        "or use a Sequential"
-    ),
     "tensorflow.data": (
         "kerastorch.utils.Pipeline.from_tensor_slices(...) has tf.data's take / map / batch / "
         "shuffle / prefetch; fit also takes numpy arrays, a torch Dataset / DataLoader or a "
@@ -296,13 +291,9 @@ def _hint(path: str) -> str:
     return _HINTS.get(best, "")
 
 
-def _model_supports_functional_api() -> bool:
-    model = importlib.import_module("kerastorch").Model
-    return "inputs" in inspect.signature(model.__init__).parameters
-
-
-def _model_supports_subclassing() -> bool:
-    return hasattr(importlib.import_module("kerastorch").Model, "call")
+# The comment marking a Keras import the ported script keeps (NOTE [porting]).
+_REAL_KERAS_MARK = "# kerastorch.port:"
+_REAL_KERAS_IMPORT = re.compile(r"(from|import) (keras|tensorflow)\b(?!\w)")
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -618,10 +609,6 @@ class _Porter:
                 binding = self.bindings.get(node.id)
                 if binding is not None and isinstance(node.ctx, ast.Load):
                     self.read_bare(node, binding)
-            if isinstance(node, ast.Call):
-                self.read_call(node)
-            elif isinstance(node, ast.ClassDef):
-                self.read_class(node)
 
     def inside_chain(self, node: ast.AST) -> bool:
         parent = self.parents.get(node)
@@ -752,21 +739,6 @@ class _Porter:
             return ".".join([binding.keras, *old[1:]])
         return _keras_name(".".join([binding.tensorflow, *old[1:]]))
 
-    def names_model(self, node: ast.expr) -> bool:
-        return _dealias(self.keras_path(node) or "") in ("keras.Model", "keras.models.Model")
-
-    def read_call(self, node: ast.Call) -> None:
-        if not self.names_model(node.func):
-            return
-        functional = node.args or any(k.arg in ("inputs", "outputs") for k in node.keywords)
-        if functional and not _model_supports_functional_api():
-            self.find(node.lineno, "keras.Model(inputs, outputs)", "unsupported")
-
-    def read_class(self, node: ast.ClassDef) -> None:
-        for base in node.bases:
-            if self.names_model(base) and not _model_supports_subclassing():
-                self.find(node.lineno, "subclass of keras.Model", "unsupported")
-
     # -- pass 3: import statements ---------------------------------------------------------------
 
     def rewrite_imports(self) -> None:
@@ -774,15 +746,20 @@ class _Porter:
             b.supported and b.local == "kerastorch" for b in self.bindings.values()
         )
         for node, clauses in self.statements:
+            kept = []
             for clause in clauses:
                 binding = clause.binding
                 if binding is None or binding.keras is None or not binding.keep_original():
                     continue
                 if binding.ported is None:
                     self.find(node.lineno, _dealias(binding.keras), "unsupported")
+                    kept.append(_dealias(binding.keras))
                 elif binding.target is None:
                     self.find(node.lineno, binding.ported, "unsupported")
             statements = self.new_statements(node, clauses, place_kerastorch)
+            if kept:
+                self.mark_real_keras(node, statements, kept)
+                continue
             if statements is None:
                 continue
             if place_kerastorch and any(s == "kerastorch" for s in statements):
@@ -790,6 +767,25 @@ class _Porter:
             self.replace_statement(node, [s for s in statements if s])
         if place_kerastorch:
             self.insert_kerastorch_import()
+
+    def mark_real_keras(
+        self, node: ast.Import | ast.ImportFrom, statements: list[str] | None, kept: list[str]
+    ) -> None:
+        """A Keras import kept for names kerastorch lacks gets a comment saying so (NOTE
+        [porting]): the ported script must not run on real Keras without saying it."""
+        start, end = self.span(node)
+        line_end = self.line_starts[node.end_lineno]
+        if _REAL_KERAS_MARK in self.data[start:line_end].decode("utf-8"):
+            if statements is not None:
+                self.replace_statement(node, statements)
+            return
+        names = ", ".join(name.rsplit(".", 1)[-1] for name in kept)
+        comment = f"  {_REAL_KERAS_MARK} {names} not in kerastorch, still imports real Keras"
+        if statements is None:
+            self.edit(end, end, comment, node.lineno)
+            return
+        marked = [s + comment if _REAL_KERAS_IMPORT.match(s) else s for s in statements]
+        self.replace_statement(node, marked)
 
     def new_statements(
         self, node: ast.Import | ast.ImportFrom, clauses: list[_Clause], place_kerastorch: bool

@@ -17,7 +17,8 @@ import torch
 torch.set_num_threads(2)
 
 # Keras scripts that test_port.py rewrites: data, not modules to import (--doctest-modules would).
-collect_ignore_glob = ["port_scripts/*"]
+# oracles/: scripts run by hand in a TensorFlow interpreter to record Keras's outputs.
+collect_ignore_glob = ["port_scripts/*", "oracles/*"]
 
 
 @pytest.fixture(autouse=True)

@@ -131,3 +131,14 @@ def test_seq2seq(tmp_path):
     assert numbers(line_after(out, "sequences reversed exactly (greedy decoding):"))[0] >= 0.9
     shown = re.findall(r"^  ([\d ]+) -> ([\d ]+)$", out, flags=re.MULTILINE)
     assert len(shown) == 3 and all(a.split()[::-1] == b.split() for a, b in shown)
+
+
+def test_text_folder_classifier(tmp_path):
+    out = run_example("text_folder_classifier.py", tmp_path, str(tmp_path))
+    assert "Found 600 files belonging to 2 classes." in out
+    assert "classes: ['neg', 'pos']" in out
+    loss, accuracy = numbers(line_after(out, "held-out reviews:"))
+    assert accuracy > 0.85 and loss < 0.4
+    scores = [numbers(line)[0] for line in out.splitlines()[-2:]]
+    assert scores[0] > 0.5 > scores[1]  # the reloaded model: the positive review, the negative
+    assert (tmp_path / "reviews.kt").is_file()

@@ -461,3 +461,48 @@ def test_an_embedding_model_exports_with_torch_export():
     assert_close(program.module()(ids), model(ids))
     with pytest.raises(ValueError, match="expected ids in \\[0, 20\\), received id 25"):
         model(torch.tensor([[1, 25]]))  # eager mode still checks
+
+
+def _two_input_model():
+    torch.manual_seed(0)
+    prices, sector = kt.Input((None, 4), name="prices"), kt.Input((3,), name="sector")
+    sequence = kt.layers.LSTM(5, return_sequences=True)(prices)
+    mixed = sequence[:, -1, :] * 2 + kt.layers.Dense(5)(sector)
+    merged = kt.layers.Concatenate()([mixed, kt.ops.mean(sequence, axis=1)])
+    return kt.Model(
+        [prices, sector], [kt.layers.Dense(1, name="level")(merged), kt.layers.Dense(2)(merged)]
+    )
+
+
+def test_export_program_of_a_functional_model_with_two_inputs():
+    model = _two_input_model()
+    example = example_input(model)
+    assert [tuple(x.shape) for x in example] == [(2, 8, 4), (2, 3)]
+    program = export_program(model)  # batch shared, each input's time axis its own
+    rng = np.random.default_rng(0)
+    for steps, batch in ((3, 4), (17, 1)):
+        data = [
+            torch.from_numpy(rng.normal(size=(batch, steps, 4)).astype("float32")),
+            torch.from_numpy(rng.normal(size=(batch, 3)).astype("float32")),
+        ]
+        for actual, expected in zip(program.module()(data), model(data), strict=True):
+            assert_close(actual.detach(), expected.detach())
+    with pytest.raises(ValueError, match="takes 2 inputs, but the example has 1"):
+        export_program(model, example=example[0])
+
+
+def test_to_onnx_of_a_functional_model_with_two_inputs(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = _two_input_model()
+    path = to_onnx(model, tmp_path / "model.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [x.name for x in session.get_inputs()] == ["prices", "sector"]
+    assert [x.name for x in session.get_outputs()] == model.output_names
+    rng = np.random.default_rng(1)
+    data = [
+        rng.normal(size=(3, 11, 4)).astype("float32"),
+        rng.normal(size=(3, 3)).astype("float32"),
+    ]
+    outputs = session.run(None, {"prices": data[0], "sector": data[1]})
+    for actual, expected in zip(outputs, model(data), strict=True):
+        assert_close(actual, expected.detach().numpy())

@@ -99,8 +99,9 @@ def test_predict_of_an_lstm_keeps_only_its_last_steps():
     assert run.returncode == 0, run.stderr
     growth_mib, shape = run.stdout.split(maxsplit=1)
     assert shape.strip() == "(20000, 32)"
-    # The result twice (batches, then their concatenation) plus one batch's work: ~15 MiB.
-    assert float(growth_mib) < 40, growth_mib
+    # The result twice (batches, then their concatenation) plus one batch's work: ~15 MiB, with
+    # allocator noise seen up to ~51 MiB on a loaded machine; the bug kept +122 MiB more.
+    assert float(growth_mib) < 90, growth_mib
 
 
 def _keras_twin(keras, model: Sequential):

@@ -231,5 +231,5 @@ def test_clone_model_like_keras(keras):
     assert_close(twin.predict(x, verbose=0), model.predict(x, verbose=0), atol=0)
     shared = clone_model(model, clone_function=lambda layer: layer)
     assert shared.layers[0] is model.layers[0]
-    with pytest.raises(NotImplementedError, match="input_tensors belong to Keras's functional API"):
+    with pytest.raises(ValueError, match="input_tensors and call_function apply to functional"):
         clone_model(model, input_tensors=[x])

@@ -3,7 +3,12 @@
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerastorch.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kerastorch.layers.base import Layer
-from kerastorch.layers.convolutional import Conv1D, Convolution1D
+from kerastorch.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Convolution1D,
+    Convolution1DTranspose,
+)
 from kerastorch.layers.core import Activation, Dense, Dropout, Identity, Input, InputLayer, Lambda
 from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.masking import Masking, lengths_to_mask, mask_to_lengths
@@ -40,7 +45,16 @@ from kerastorch.layers.pooling import (
     MaxPool1D,
     MaxPooling1D,
 )
-from kerastorch.layers.preprocessing import Normalization, Rescaling
+from kerastorch.layers.preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    StringLookup,
+    TextVectorization,
+)
 from kerastorch.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from kerastorch.layers.regularization import (
     ActivityRegularization,
@@ -77,11 +91,15 @@ __all__ = [
     "AvgPool1D",
     "BatchNormalization",
     "Bidirectional",
+    "CategoryEncoding",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Convolution1D",
+    "Convolution1DTranspose",
     "Cropping1D",
     "Dense",
+    "Discretization",
     "Dot",
     "Dropout",
     "Embedding",
@@ -93,9 +111,11 @@ __all__ = [
     "GlobalAvgPool1D",
     "GlobalMaxPool1D",
     "GlobalMaxPooling1D",
+    "Hashing",
     "Identity",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "LSTMCell",
     "Lambda",
     "Layer",
@@ -120,7 +140,9 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "StackedRNNCells",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
     "TimeDistributed",
     "UnitNormalization",
     "UpSampling1D",

@@ -223,8 +223,11 @@ def call_in_model(layer: nn.Module, *args: Any, **kwargs: Any) -> Any:
 
 def to_layer_input(value: Any) -> Any:
     """Numpy arrays and nested lists of numbers as tensors (floats as float32, Keras's floatx);
-    lists of arrays as lists of tensors; anything else unchanged."""
+    lists of arrays as lists of tensors; anything else unchanged. Text (arrays of ``str``, lists
+    of strings) stays as it is: it has no tensor, and only the text layers take it."""
     if torch.is_tensor(value) or value is None or isinstance(value, symbolic.KerasTensor):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "USO":
         return value
     if isinstance(value, (list, tuple)) and (not value or not _is_number_nest(value)):
         return type(value)(to_layer_input(v) for v in value)

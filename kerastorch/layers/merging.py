@@ -204,7 +204,8 @@ class Merge(Layer):
         self, inputs: Sequence[torch.Tensor], mask: MaskList = None, training: bool | None = None
     ) -> torch.Tensor:
         tensors, masks = self._inputs_and_masks(inputs, mask)
-        if not torch.jit.is_tracing():  # a trace records sizes as tensors: checked when built
+        # A trace or an export records sizes as tensors or symbols: checked when built.
+        if not (torch.jit.is_tracing() or torch.compiler.is_exporting()):
             self._check_shapes([tuple(t.shape) for t in tensors])
         ranks = [t.dim() for t in tensors]
         if len(set(ranks)) > 1:
@@ -433,7 +434,8 @@ class Concatenate(Merge):
         self, inputs: Sequence[torch.Tensor], mask: MaskList = None, training: bool | None = None
     ) -> torch.Tensor:
         tensors, _ = self._inputs_and_masks(inputs, mask)
-        if not torch.jit.is_tracing():  # a trace records sizes as tensors: checked when built
+        # A trace or an export records sizes as tensors or symbols: checked when built.
+        if not (torch.jit.is_tracing() or torch.compiler.is_exporting()):
             self._check_shapes([tuple(t.shape) for t in tensors])
         return torch.cat(tensors, dim=self.axis)
 

@@ -70,6 +70,7 @@ from kerastorch.layers.rnn_cells import (
     nest_states,
     one_dropout_mask_per_sequence,
     output_size_of,
+    unrolling,
 )
 from kerastorch.saving.serialization import deserialize_layer, nested_layer_entry
 from kerastorch.utils.naming import snake_case
@@ -334,10 +335,14 @@ class RecurrentLayer(Layer):
         timesteps = mask.shape[1]
         lengths = mask.sum(dim=1)
         steps = torch.arange(timesteps, device=mask.device)
-        right_padded = (mask == (steps < lengths[:, None])).all()
-        longest, right_padded, any_empty = torch.stack(
-            [lengths.max(), right_padded.long(), (lengths == 0).any().long()]
-        ).tolist()  # one host sync for the three facts the path depends on
+        if unrolling():
+            # A traced training step takes the path exact for any mask, with no host sync.
+            longest, right_padded, any_empty = timesteps, False, True
+        else:
+            right_padded = (mask == (steps < lengths[:, None])).all()
+            longest, right_padded, any_empty = torch.stack(
+                [lengths.max(), right_padded.long(), (lengths == 0).any().long()]
+            ).tolist()  # one host sync for the three facts the path depends on
         if not right_padded:
             order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
             inputs = inputs.gather(1, order[..., None].expand(-1, -1, inputs.shape[-1]))

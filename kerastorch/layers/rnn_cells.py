@@ -20,7 +20,11 @@ NOTE [recurrent execution paths]
     weights: slower, never a different result. The step path serves: other activations
     (``nn.GRU`` only knows tanh / sigmoid, ``nn.RNN`` only tanh / relu), ``recurrent_dropout >
     0``, and GRU's ``reset_after=False`` (Keras 2's GRU, which applies the reset gate before the
-    recurrent matmul: ``nn.GRU`` cannot express it).
+    recurrent matmul: ``nn.GRU`` cannot express it). Inside a compiled training step
+    (``compile(jit_compile=True)``, :func:`unrolled_recurrence`) every layer runs the step loop:
+    the fused modules are opaque to the compiler, while the loop over a short, fixed time axis
+    unrolls into a graph that it fuses with the rest of the step. (``torch.export`` and a
+    user's ``torch.compile`` keep the fused kernels, and a dynamic time axis.)
 
 NOTE [one bias per gate]
     Keras's LSTM and SimpleRNN have one bias per gate; torch's modules add two (``bias_ih`` +
@@ -288,7 +292,7 @@ class CellMath:
         dropout_mask = self.input_dropout_mask(inputs, training)
         if dropout_mask is not None:
             inputs = inputs * dropout_mask
-        if not self.fused:
+        if not self.fused or unrolling():
             return self.run_steps(inputs, initial_state, training, lengths)
         if recurrent_kernel_in_float32(inputs):  # NOTE [bfloat16 recurrent kernels]
             with torch.autocast("cpu", enabled=False):
@@ -533,6 +537,26 @@ class SimpleRNNMath(CellMath):
         self.rnn.weight_hh_l0.copy_(weights[1].T)
         if self.use_bias:
             self.rnn.bias_ih_l0.copy_(weights[2])
+
+
+class _Unrolling:
+    active = False
+
+
+@contextlib.contextmanager
+def unrolled_recurrence() -> Iterator[None]:
+    """Within this context recurrent layers run their step loop, never the fused kernels (NOTE
+    [recurrent execution paths]): a compiled training step traces them so."""
+    previous, _Unrolling.active = _Unrolling.active, True
+    try:
+        yield
+    finally:
+        _Unrolling.active = previous
+
+
+def unrolling() -> bool:
+    """Whether :func:`unrolled_recurrence` is active."""
+    return _Unrolling.active
 
 
 # -- the cell protocol --------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from kerastorch.layers.base import (
     unique_name,
 )
 from kerastorch.models.model import Model
+from kerastorch.saving.functional_config import functional_config, functional_from_config
+from kerastorch.saving.object_registration import custom_object_scope, register_builtin_classes
 from kerastorch.symbolic import KerasTensor, flatten, pack_as
 
 __all__ = ["Functional"]
@@ -180,6 +182,27 @@ class Functional(Model):
         """The model's layers in Keras's order (input layers first), as ``keras_model.layers``."""
         return [op for op in self._operations if isinstance(op, Layer)]
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in call order when the model is one input through a chain of layers, each
+        taking the previous one's output alone, to one output; else None.
+
+        Example:
+            >>> from kerastorch import Input, Model
+            >>> from kerastorch.layers import Dense
+            >>> inputs = Input((3,))
+            >>> [layer.name for layer in Model(inputs, Dense(1)(Dense(2)(inputs))).layer_chain()]
+            ['dense', 'dense_1']
+        """
+        if len(self._input_ids) != 1:
+            return None
+        previous, chain = self._input_ids[0], []
+        for step in self._plan:
+            if not step.layer or step.slots != [previous] or len(step.outputs) != 1:
+                return None
+            chain.append(step.operation)
+            previous = step.outputs[0]
+        return chain if self._output_ids == [previous] else None
+
     @property
     def operations(self) -> list[Any]:
         """Layers and the ops recorded between them (``x[:, -1]``, ``ops.mean``), in order."""
@@ -272,7 +295,10 @@ class Functional(Model):
             for key, value in zip(step.outputs, flat_outputs, strict=True):
                 values[key] = value
             primary_value = args[0] if args else next(iter(kwargs.values()))
-            output_masks = step.operation.compute_mask(primary_value, routed.get("mask"))
+            input_mask = routed.get("mask")
+            if input_mask is None and routed:  # masks routed by name (query_mask, value_mask)
+                input_mask = [routed.get(argument) for argument in step.mask_routes]
+            output_masks = step.operation.compute_mask(primary_value, input_mask)
             if output_masks is None:
                 continue
             if not isinstance(output_masks, (list, tuple)):
@@ -389,6 +415,49 @@ class Functional(Model):
 
     # -- configuration ---------------------------------------------------------------------------
 
+    def get_config(self) -> dict[str, Any]:
+        """The graph in Keras 3's functional config format (NOTE [functional config]):
+        ``{"name", "trainable", "layers": [... with "inbound_nodes"], "input_layers",
+        "output_layers"}``.
+
+        Example:
+            >>> from kerastorch import Input, Model
+            >>> from kerastorch.layers import Dense
+            >>> x = Input((3,), name="x")
+            >>> config = Model(x, Dense(2, name="head")(x[:, :2] * 2)).get_config()
+            >>> [entry["class_name"] for entry in config["layers"]]
+            ['InputLayer', 'GetItem', 'Multiply', 'Dense']
+            >>> config["output_layers"]
+            ['head', 0, 0]
+        """
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Functional:
+        """Rebuild a model (new weights) from ``model.get_config()``, kerastorch's or Keras's
+        (``keras_model.get_config()`` of a functional model), or from a saved entry.
+
+        Example:
+            >>> import torch
+            >>> from kerastorch import Input, Model
+            >>> from kerastorch.layers import Dense
+            >>> x = Input((3,), name="x")
+            >>> twin = Model.from_config(Model(x, Dense(2)(x) + x[:, :2]).get_config())
+            >>> twin(torch.zeros(1, 3)).shape
+            torch.Size([1, 2])
+        """
+        if "config" in config and "layers" not in config:  # a saved entry
+            config = config["config"]
+        with custom_object_scope(custom_objects or {}):
+            return functional_from_config(cls, config, custom_objects)
+
+    @classmethod
+    def from_keras_config(cls, config: Any, custom_objects: Any = None) -> Functional:
+        """Rebuild a model (new weights) from the config Keras saves for a functional model
+        (``.keras`` / ``.h5`` files), for the layers and ops kerastorch has."""
+        with custom_object_scope(custom_objects or {}):
+            return functional_from_config(cls, config, custom_objects, keras=True)
+
     def output_shapes(self) -> list[Any]:
         """Each layer's output shape (as ``model.layers``), for the summary."""
         shapes = []
@@ -412,3 +481,5 @@ def _is_array(value: Any) -> bool:
 
 
 Model._functional_class = Functional
+# Saved models name this class; loading finds it here (NOTE [safe deserialization]).
+register_builtin_classes("model", Model, [Functional])

@@ -106,6 +106,25 @@ class Model(Layer):
         """
         return (None, None)
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in call order when each takes the previous one's output alone, as in
+        ``Sequential``; None when the model is another graph or its own ``call`` (what ``fit``
+        may conclude from its first layers: NOTE [trimming rule] in ``training/padding.py``)."""
+        return None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras tracks the layers of a list attribute (self.blocks = [Dense(8), Dense(8)]):
+        # hold them in an nn.ModuleList, so their weights are parameters, in state_dict and
+        # saved, and the attribute still indexes and iterates like the list.
+        if (
+            isinstance(value, list)
+            and value
+            and not name.startswith("_")
+            and all(isinstance(item, Layer) for item in value)
+        ):
+            value = torch.nn.ModuleList(value)
+        super().__setattr__(name, value)
+
     # -- a subclassed model ------------------------------------------------------------------------
 
     def forward(
@@ -205,8 +224,13 @@ class Model(Layer):
                 dropped with Keras's warning).
             steps_per_execution: Accepted for Keras code; steps run one per batch whatever the
                 value, so a value other than 1 only gives a warning that it has no effect.
-            jit_compile: ``True`` runs the training and evaluation steps through
-                ``torch.compile(model)``; ``"auto"`` (Keras's default) does not compile.
+            jit_compile: ``True`` runs each training step (forward, loss, gradients, the
+                optimizer's update) as one ``torch.compile`` graph, and evaluation through
+                ``torch.compile(model)``; a model that cannot compile trains eagerly, with a
+                warning saying why. ``"auto"`` (Keras's default) compiles the training step
+                only where that pays off within the ``fit``, compile time included: many short
+                steps over short sequences (NOTE [jit_compile="auto"] in
+                ``kerastorch/training/compiled_step.py``). ``False`` never compiles.
             auto_scale_loss: Under the ``"mixed_float16"`` policy, scale the loss so that small
                 float16 gradients do not underflow (torch's ``GradScaler``, as Keras's
                 ``LossScaleOptimizer``); ``False`` trains with unscaled float16 gradients. No
@@ -279,6 +303,12 @@ class Model(Layer):
         the last partial batch is kept, and the logged ``loss`` is the epoch's running mean
         weighted by batch size.
 
+        Sequences of different lengths (a list of sequences, or a padded array whose padding
+        the model's first layer masks: ``Masking``, ``Embedding(mask_zero=True)``) are shuffled
+        into batches of similar lengths, in a fresh random order every epoch; a padded batch is
+        cut to its valid steps when no result can depend on the padding (NOTE [trimming rule]
+        in ``kerastorch/training/padding.py``). With ``shuffle=False`` the batches are Keras's.
+
         Args:
             x: The inputs: a numpy array, tensor or nested list ``(samples, ...)``; a list of
                 sequences of different lengths (each ``(length_i, features)``: padded per batch,
@@ -302,7 +332,8 @@ class Model(Layer):
                 loader / generator, evaluated at the end of every ``validation_freq``-th epoch;
                 it takes precedence over ``validation_split``.
             shuffle: Reshuffle the samples every epoch (arrays, lists and datasets; a loader or
-                generator keeps its own order).
+                generator keeps its own order); sequences of different lengths are shuffled
+                into batches of similar lengths (see above).
             class_weight: ``{class index: weight}``: each sample's loss is scaled by its class's
                 weight (also for loaders and generators). Not together with ``sample_weight``.
             sample_weight: Per-sample weights ``(samples,)``, or per-timestep weights
@@ -684,14 +715,37 @@ class Model(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
-        """Create a model (new weights) from ``model.get_config()``.
+        """Create a model (new weights) from ``model.get_config()``, as Keras's
+        ``Model.from_config``: a functional config (``"input_layers"`` ...) rebuilds the graph
+        (:meth:`Functional.from_config`); a subclassed model is ``cls(**config)``, so a subclass
+        whose ``__init__`` takes arguments defines ``get_config`` returning them.
 
-        Each model class defines it (:meth:`Sequential.from_config`); loading finds the class by
-        the name saved with the config (see NOTE [safe deserialization]) and calls this.
+        Example:
+            >>> from kerastorch import layers
+            >>> class Head(Model):
+            ...     def __init__(self, units=2, **kwargs):
+            ...         super().__init__(**kwargs)
+            ...         self.units = units
+            ...         self.dense = layers.Dense(units)
+            ...     def call(self, x):
+            ...         return self.dense(x)
+            ...     def get_config(self):
+            ...         return {**super().get_config(), "units": self.units}
+            >>> Head.from_config(Head(units=5).get_config()).units
+            5
         """
-        raise NotImplementedError(
-            f"{cls.__name__} defines no from_config, so it cannot be rebuilt from a config."
-        )
+        functional = Model._functional_class
+        if functional is not None and isinstance(config, dict) and "input_layers" in config:
+            return functional.from_config(config, custom_objects)  # type: ignore[no-any-return]
+        try:
+            return cls(**config)
+        except TypeError as error:
+            raise TypeError(
+                f"Cannot create {cls.__name__} from its config {config!r}: {error}. A subclassed "
+                f"model is rebuilt as {cls.__name__}(**model.get_config()): define get_config() "
+                f"in {cls.__name__} to return its constructor arguments (and from_config if they "
+                "need converting), and accept **kwargs (name, trainable) in __init__."
+            ) from error
 
     @classmethod
     def from_keras_config(cls, config: Any, custom_objects: Any = None) -> Model:

@@ -72,6 +72,9 @@ class Sequential(Model):
     def layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def layer_chain(self) -> list[Layer]:
+        return self.layers
+
     def add(self, layer: Layer | InputLayer) -> None:
         """Append a layer (or set the input shape with ``Input``), building it when the shape
         before it is known.
@@ -172,6 +175,14 @@ class Sequential(Model):
     def built(self, value: bool) -> None:
         pass  # derived from the layers; assignments from nn.Module machinery are ignored
 
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape out of the last layer, chained through every layer (a Sequential nested in
+        a functional model is called on symbolic tensors)."""
+        shape: Any = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
     def output_shapes(self) -> list[Shape | None]:
         """Each layer's output shape from the model's input shape (``None`` where unknown)."""
         shape: Shape | None = self.input_batch_shape
@@ -225,9 +236,13 @@ class Sequential(Model):
             torch.Size([2, 4])
         """
         if not torch.is_tensor(inputs):
-            inputs = torch.as_tensor(np.asarray(inputs))
-            if inputs.is_floating_point():
-                inputs = inputs.float()
+            array = np.asarray(inputs)
+            if array.dtype.kind in "USO":
+                inputs = array  # raw strings: the first (text) layer reads them as they are
+            else:
+                inputs = torch.as_tensor(array)
+                if inputs.is_floating_point():
+                    inputs = inputs.float()
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
         inputs = as_model_input(inputs, self._input_dtype, self._layers[0].takes_ids)

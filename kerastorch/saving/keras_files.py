@@ -47,16 +47,19 @@ from kerastorch import losses, metrics, optimizers
 from kerastorch.saving import serialization
 from kerastorch.saving.archives import read_member
 from kerastorch.saving.atomic import atomic_write, atomic_write_bytes
+from kerastorch.saving.functional_config import (
+    FUNCTIONAL_MODULE,
+    functional_config,
+    keras_sequential_config,
+)
 from kerastorch.saving.keras_layers import (
-    FLOAT32_POLICY,
     KERAS_LAYERS,
     KerasLayer,
-    keras_layer_entry,
     policy_name,
     register_keras_layer,
     spec_for_layer,
 )
-from kerastorch.saving.object_registration import builtin_classes
+from kerastorch.saving.object_registration import builtin_classes, is_kind
 from kerastorch.saving.serialization import SavingError
 from kerastorch.utils.naming import snake_case
 from kerastorch.version import __version__
@@ -96,18 +99,121 @@ def _unique_key(name: str, used: dict[str, int]) -> str:
     return name
 
 
+def _layer_keys(model: Any, prefix: str = "") -> list[tuple[Any, str, KerasLayer | None]]:
+    """Every layer's group in a Keras 3 weights file: ``layers/<key>`` with ``<key>`` the
+    snake-case class name made unique; a nested model's layers under ``<key>/layers/...``
+    (its own entry has spec None: no variables of its own)."""
+    used: dict[str, int] = {}
+    out: list[tuple[Any, str, KerasLayer | None]] = []
+    for layer in model.layers:
+        key = prefix + _unique_key(snake_case(_keras_class_name(layer)), used)
+        if is_kind(type(layer), "model"):
+            out.append((layer, key, None))
+            out.extend(_layer_keys(layer, f"{key}/layers/"))
+            continue
+        spec = spec_for_layer(layer) or KerasLayer(type(layer).__name__)
+        out.append((layer, key, spec))
+    return out
+
+
+def _is_graph_model(model: Any) -> bool:
+    """A Sequential or functional model: Keras keeps its layers under ``layers/``."""
+    return is_kind(type(model), "model") and (
+        hasattr(model, "_plan") or type(model).__name__ == "Sequential"
+    )
+
+
+def _weight_paths(model: Any) -> list[tuple[Any, str, KerasLayer | None]]:
+    """Every layer's group in the model's Keras 3 weights file, from the root: ``layers/<key>``
+    for a Sequential or functional model, attribute paths for a subclassed one (NOTE [Keras
+    file layouts])."""
+    if _is_graph_model(model):
+        return [(layer, f"layers/{key}", spec) for layer, key, spec in _layer_keys(model)]
+    return _attribute_paths(model, "", {id(model)})
+
+
+class _OwnWeights:
+    """A custom layer's own weights (not its sublayers'), as Keras saves them in its ``vars``."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.name = layer.name
+
+    def keras_weights(self) -> list[torch.Tensor]:
+        return [getattr(self.layer, name) for name in self.layer._keras_weight_names]
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.detach().cpu().numpy().copy() for w in self.keras_weights()]
+
+    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
+        for target, value in zip(self.keras_weights(), weights, strict=True):
+            target.copy_(value)
+
+    def describe(self) -> str:
+        return self.layer.describe()
+
+
+def _saveable_attributes(obj: Any) -> list[tuple[str, Any]]:
+    """The attributes through which Keras reaches an object's layers, in Keras's order
+    (alphabetical, private ones last): layer attributes, lists / dicts of layers, and a
+    model's ``layers``."""
+    found: dict[str, Any] = {}
+    for name, value in obj._modules.items():
+        if is_kind(type(value), "layer"):
+            found[name] = value
+        elif value is not None and value._modules:  # an nn.ModuleList / ModuleDict
+            found[name] = list(value._modules.values())
+    for name, value in vars(obj).items():
+        if isinstance(value, (list, tuple, dict)) and not name.startswith("__"):
+            items = list(value.values()) if isinstance(value, dict) else list(value)
+            if items and all(is_kind(type(item), "layer") for item in items):
+                found[name] = items
+    if is_kind(type(obj), "model"):
+        found["layers"] = list(obj.layers)
+    return sorted(
+        found.items(), key=lambda item: ("~" if item[0].startswith("_") else "") + item[0]
+    )
+
+
+def _attribute_paths(
+    obj: Any, prefix: str, visited: set[int]
+) -> list[tuple[Any, str, KerasLayer | None]]:
+    """Keras's walk of a subclassed model (``saving_lib._save_state``): depth first through
+    :func:`_saveable_attributes`, each layer saved at the first path that reaches it; a list's
+    layers under ``<attribute>/<snake-case class name, made unique>``."""
+    out: list[tuple[Any, str, KerasLayer | None]] = []
+
+    def visit(layer: Any, path: str) -> None:
+        if id(layer) in visited:
+            return
+        visited.add(id(layer))
+        if _is_graph_model(layer):
+            out.append((layer, path, None))
+            out.extend((sub, f"{path}/layers/{key}", spec) for sub, key, spec in _layer_keys(layer))
+            return
+        spec = spec_for_layer(layer)
+        if spec is not None:
+            out.append((layer, path, spec))
+            return
+        out.append((_OwnWeights(layer), path, KerasLayer(type(layer).__name__)))
+        out.extend(_attribute_paths(layer, f"{path}/", visited))
+
+    for name, value in _saveable_attributes(obj):
+        if isinstance(value, list):
+            used: dict[str, int] = {}
+            for item in value:
+                key = _unique_key(snake_case(_keras_class_name(item)), used)
+                visit(item, f"{prefix}{name}/{key}")
+        else:
+            visit(value, f"{prefix}{name}")
+    return out
+
+
 def _keras_class_name(layer: Any) -> str:
+    if is_kind(type(layer), "model") and hasattr(layer, "_plan"):
+        return "Functional"
     spec = spec_for_layer(layer)
     return spec.keras_name if spec is not None else type(layer).__name__
-
-
-def _layer_keys(model: Any) -> list[tuple[Any, str, KerasLayer]]:
-    used: dict[str, int] = {}
-    out = []
-    for layer in model.layers:
-        spec = spec_for_layer(layer) or KerasLayer(type(layer).__name__)
-        out.append((layer, _unique_key(snake_case(_keras_class_name(layer)), used), spec))
-    return out
 
 
 def _read_vars(group: Any, where: str) -> list[np.ndarray]:
@@ -158,30 +264,39 @@ def _check_and_copy(
 
 
 def _keras3_weight_plan(h5: Any, model: Any, source: str) -> list[tuple[Any, list[np.ndarray]]]:
-    """Match a Keras 3 weights file's ``layers/<key>`` groups to the model's layers."""
-    if "layers" not in h5:
+    """Match a Keras 3 weights file's groups to the model's layers (see :func:`_weight_paths`)."""
+    graph = _is_graph_model(model)
+    if graph and "layers" not in h5:
         raise SavingError(
             f"{source} has no 'layers' group: it is not a Keras 3 weights file of a Sequential "
-            f"model (top-level groups: {sorted(h5.keys())})."
+            f"or functional model (top-level groups: {sorted(h5.keys())})."
         )
-    groups = h5["layers"]
     plan = []
     expected_keys = []
-    for layer, key, spec in _layer_keys(model):
-        expected_keys.append(key)
+    for layer, path, spec in _weight_paths(model):
+        if path.startswith("layers/"):
+            expected_keys.append(path.split("/")[1])
+        if spec is None:
+            continue  # a nested model: its layers follow
         arrays: list[np.ndarray] = []
-        if key not in groups:
+        if path not in h5:
             if layer.keras_weights():
+                top = (
+                    h5[path.rsplit("/", 1)[0]]
+                    if "/" in path and path.rsplit("/", 1)[0] in h5
+                    else h5
+                )
                 raise SavingError(
                     f"{source} has no weights for {layer.describe()} (looked for "
-                    f"'layers/{key}'; the file has {sorted(groups.keys())}). Nothing was loaded."
+                    f"'{path}'; found {sorted(top.keys())}). Nothing was loaded."
                 )
             continue
         for sub, _ in spec.groups(layer):
-            path = f"{sub}/vars" if sub else "vars"
-            if path in groups[key]:
-                arrays.extend(_read_vars(groups[key][path], f"{source}: layers/{key}/{path}"))
+            vars_path = f"{path}/{sub}/vars" if sub else f"{path}/vars"
+            if vars_path in h5:
+                arrays.extend(_read_vars(h5[vars_path], f"{source}: {vars_path}"))
         plan.append((layer, arrays))
+    groups = h5.get("layers", {})
     extra = [k for k in groups if k not in expected_keys and _group_has_datasets(groups[k])]
     if extra:
         raise SavingError(
@@ -605,27 +720,37 @@ def load_legacy_h5(path: str, custom_objects: Mapping[str, Any] | None, compile:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _keras_model_config(model: Any, legacy: bool) -> dict[str, Any]:
-    shape = list(model.input_batch_shape)
-    input_entry: dict[str, Any] = {
-        "class_name": "InputLayer",
-        "config": {
-            "batch_shape": shape,
-            "dtype": "float32",
-            "sparse": False,
-            "ragged": False,
-            "name": "input_layer",
-            "optional": False,
-        },
-    }
-    if not legacy:
-        input_entry = {"module": "keras.layers", **input_entry, "registered_name": None}
+def _keras_model_entry(model: Any, legacy: bool) -> dict[str, Any]:
+    """``{"module"?, "class_name", "config", "registered_name"?, "build_config"?}``: the model as
+    Keras writes it (a Sequential or a functional model; NOTE [functional config])."""
+    if hasattr(model, "_plan"):
+        entry: dict[str, Any] = {
+            "class_name": "Functional",
+            "config": functional_config(model, keras=True, legacy=legacy),
+        }
+        if legacy:
+            return entry
+        return {
+            "module": FUNCTIONAL_MODULE,
+            **entry,
+            "registered_name": "Functional",
+            "build_config": {"input_shape": None},
+        }
+    if type(model).__name__ != "Sequential":
+        raise SavingError(
+            f"Model '{model.name}' is a subclassed model ({type(model).__name__}): Keras files "
+            "hold Sequential and functional models. Save its weights with "
+            "model.save_weights('model.weights.h5'), or the whole model with model.save('x.kt') "
+            "(with get_config and a registered class)."
+        )
+    entry = {"class_name": "Sequential", "config": keras_sequential_config(model, legacy)}
+    if legacy:
+        return entry
     return {
-        "name": model.name,
-        "trainable": True,
-        "dtype": dict(FLOAT32_POLICY),
-        "layers": [input_entry, *(keras_layer_entry(layer, legacy) for layer in model.layers)],
-        "build_input_shape": shape,
+        "module": "keras",
+        **entry,
+        "registered_name": None,
+        "build_config": {"input_shape": list(model.input_batch_shape)},
     }
 
 
@@ -705,10 +830,11 @@ def _weights_h5_bytes(model: Any, include_optimizer: bool) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         h5.create_group("vars").attrs["name"] = model.name
-        layers_group = h5.create_group("layers")
-        for layer, key, spec in _layer_keys(model):
-            group = layers_group.create_group(key)
+        for layer, path, spec in _weight_paths(model):
+            group = h5.require_group(path)
             group.create_group("vars").attrs["name"] = layer.name
+            if spec is None:
+                continue  # a nested model: its layers follow
             weights = layer.get_weights()
             groups = spec.groups(layer) if weights else []
             start = 0
@@ -739,14 +865,8 @@ def save_keras_archive(
     """Write a Keras 3 ``.keras`` archive that ``keras.models.load_model`` reads."""
     require_h5py()
     model.check_built("be saved")
-    if model.input_batch_shape is None:
-        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
     config = {
-        "module": "keras",
-        "class_name": "Sequential",
-        "config": _keras_model_config(model, legacy=False),
-        "registered_name": None,
-        "build_config": {"input_shape": list(model.input_batch_shape)},
+        **_keras_model_entry(model, legacy=False),
         "compile_config": _keras_compile_config(model) if include_optimizer else None,
     }
     metadata = {
@@ -766,6 +886,8 @@ def save_weights_h5(model: Any, path: str, overwrite: bool = True) -> None:
     trained, as Keras does), readable by ``keras_model.load_weights``."""
     model.check_built("save its weights")
     for layer in model.layers:
+        if is_kind(type(layer), "model"):
+            continue  # a nested model: its layers are written one by one
         if spec_for_layer(layer) is None and layer.keras_weights():
             warnings.warn(
                 f"{layer.describe()} has no Keras equivalent; its weights are written under "
@@ -781,9 +903,15 @@ def save_legacy_h5(
     """Write a legacy Keras HDF5 model (architecture, weights, compile arguments)."""
     h5py = require_h5py()
     model.check_built("be saved")
-    if model.input_batch_shape is None:
-        raise SavingError(f"Model '{model.name}' has no input shape; build it before saving.")
-    model_config = {"class_name": "Sequential", "config": _keras_model_config(model, legacy=True)}
+    model_config = _keras_model_entry(model, legacy=True)
+    ops = [op.name for op in getattr(model, "operations", []) if not is_kind(type(op), "layer")]
+    if ops:
+        warnings.warn(
+            f"Model '{model.name}' has ops between its layers ({', '.join(ops)}); the .h5 file "
+            "records them as Keras 3 does, and Keras 3 cannot load them back from .h5 (kerastorch "
+            "can). Save as 'model.keras' for Keras.",
+            stacklevel=3,
+        )
     compile_config = _keras_compile_config(model) if include_optimizer else None
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:

@@ -73,6 +73,8 @@ class KerasLayer:
         weight_groups: Optional ``layer -> [(sub-path, number of weights), ...]`` for a layer
             whose groups depend on the instance (an ``RNN``'s stacked cells); replaces
             ``weight_paths``.
+        build_config: Optional ``build shape -> Keras's build_config`` for a layer whose
+            ``build`` takes other arguments than one ``input_shape`` (``MultiHeadAttention``).
 
     Example:
         >>> KERAS_LAYERS["LSTM"].weight_paths
@@ -87,6 +89,7 @@ class KerasLayer:
     from_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
     to_keras: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None)
     weight_groups: Callable[[Any], list[tuple[str, int]]] | None = field(default=None)
+    build_config: Callable[[Any], dict[str, Any]] | None = field(default=None)
 
     @property
     def target(self) -> str:
@@ -158,6 +161,7 @@ for _spec in (
     KerasLayer("SimpleRNNCell"),
     KerasLayer("StackedRNNCells"),
     KerasLayer("Conv1D", weight_names=("kernel", "bias")),
+    KerasLayer("Conv1DTranspose", weight_names=("kernel", "bias")),
     KerasLayer("MaxPooling1D"),
     KerasLayer("AveragePooling1D"),
     KerasLayer(
@@ -170,6 +174,12 @@ for _spec in (
     KerasLayer("Normalization", weight_names=("mean", "variance", "count")),
     KerasLayer("UnitNormalization"),
     KerasLayer("Rescaling"),
+    KerasLayer("CategoryEncoding"),
+    # Keras's Discretization takes no `trainable` argument either.
+    KerasLayer(
+        "Discretization",
+        to_keras=lambda config: {k: v for k, v in config.items() if k != "trainable"},
+    ),
     KerasLayer("Identity"),
     KerasLayer("ActivityRegularization"),
     KerasLayer("ZeroPadding1D"),
@@ -187,6 +197,32 @@ for _spec in (
     KerasLayer("Permute"),
     # The wrapped layer's variables live in the wrapper's "layer" group.
     KerasLayer("TimeDistributed", weight_paths=("layer",)),
+    # Merge layers (no weights) and attention layers.
+    *(
+        KerasLayer(name)
+        for name in (
+            "Concatenate",
+            "Add",
+            "Subtract",
+            "Multiply",
+            "Average",
+            "Maximum",
+            "Minimum",
+            "Dot",
+            "Attention",
+            "AdditiveAttention",
+        )
+    ),
+    # Each projection's kernel (and bias) in its own EinsumDense.
+    KerasLayer(
+        "MultiHeadAttention",
+        weight_paths=("query_dense", "key_dense", "value_dense", "output_dense"),
+        build_config=lambda shape: {
+            "shapes_dict": dict(
+                zip(("query_shape", "value_shape", "key_shape"), shape, strict=False)
+            )
+        },
+    ),
     # Keras's SpatialDropout1D takes no `trainable` argument.
     KerasLayer(
         "SpatialDropout1D",
@@ -375,8 +411,10 @@ def unsupported_layers_error(bad: Sequence[Any], all_entries: Sequence[Any]) -> 
             name = (entry.get("config") or {}).get("name", "?")
             return SavingError(
                 f"Keras layer {class_name} '{name}' carries Python code in its config, which is "
-                "refused in safe mode because loading it would run code from the file. If you "
-                "trust the file's source, load it with safe_mode=False."
+                "refused in safe mode because loading it would run code from the file; a "
+                f"top-level Keras {class_name} does not load from a Keras file even with "
+                "safe_mode=False. Write the model in code (a kerastorch Lambda or your own "
+                "layer) and load the file's weights into it with model.load_weights(path)."
             )
     listed = ", ".join(
         f"'{(e.get('config') or {}).get('name', '?')}' ({e.get('class_name')})" for e in bad
@@ -495,5 +533,7 @@ def keras_layer_entry(layer: Any, legacy: bool) -> dict[str, Any]:
     if not legacy:
         entry = {"module": "keras.layers", **entry, "registered_name": None}
         if layer.built and layer.build_input_shape is not None:
-            entry["build_config"] = {"input_shape": list(layer.build_input_shape)}
+            shape = serialization.encode_value(layer.build_input_shape, layer.describe())
+            make = spec.build_config or (lambda shape: {"input_shape": shape})
+            entry["build_config"] = make(shape)
     return entry

@@ -16,6 +16,10 @@ NOTE [native format]
       slots (Adam's ``momentum``/``velocity``...), step counts and per-group hyper-parameters,
       so ``fit`` resumes exactly where it stopped.
 
+    A layer's non-tensor state (a lookup layer's vocabulary) is torch's "extra state"
+    (``get_extra_state``): a ``<layer>._extra_state`` entry of plain lists, strings and numbers in
+    the same ``state_dict``, which ``torch.load(weights_only=True)`` reads safely.
+
     Loading reads and checks every member first, builds the model from the config and its build
     shape, loads the weights strictly (``torch.load(weights_only=True)``; every key and shape is
     checked before any tensor is copied), then compiles and restores the optimizer state. No code
@@ -119,6 +123,12 @@ def _layer_of_key(model: Any, key: str) -> str:
     return f"'{first}'"
 
 
+def is_extra_state(key: str) -> bool:
+    """Whether a ``state_dict`` key holds a module's extra state (not a tensor: see NOTE [native
+    format])."""
+    return key.rsplit(".", 1)[-1] == "_extra_state"
+
+
 def check_state_dict(model: Any, state: Any, source: str) -> None:
     """Raise a :class:`SavingError` listing every key and shape that differs; copy nothing."""
     if not isinstance(state, Mapping):
@@ -126,7 +136,7 @@ def check_state_dict(model: Any, state: Any, source: str) -> None:
     expected = model.state_dict()
     problems = []
     for key, value in state.items():
-        if not torch.is_tensor(value):
+        if not torch.is_tensor(value) and not is_extra_state(key):
             problems.append(f"{key} is a {type(value).__name__}, not a tensor")
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -407,6 +417,8 @@ def _filter_mismatched(model: Any, state: Mapping[str, Any]) -> dict[str, Any]:
     bad_layers = set()
     for key, ref in expected.items():
         value = state.get(key)
+        if is_extra_state(key):
+            continue
         if not torch.is_tensor(value) or tuple(value.shape) != tuple(ref.shape):
             bad_layers.add(key.split(".", 1)[0])
     for key in state:

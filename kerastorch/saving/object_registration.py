@@ -224,7 +224,7 @@ def register_builtin_classes(kind: str, base: type, classes: Iterable[Any]) -> N
 
     Example:
         >>> sorted(builtin_classes("model"))
-        ['Sequential']
+        ['Functional', 'Sequential']
     """
     known = _KIND_BASES.setdefault(kind, base)
     if known is not base:

@@ -268,8 +268,12 @@ def serialize_model(model: Any) -> dict[str, Any]:
     config = dict(model.get_config())
     layers = list(model.layers)
     entries = config.get("layers")
-    if isinstance(entries, list) and len(entries) == len(layers):
+    is_graph = isinstance(entries, list) and any(
+        isinstance(e, dict) and "inbound_nodes" in e for e in entries
+    )  # a functional model's entries are complete already (NOTE [functional config])
+    if isinstance(entries, list) and len(entries) == len(layers) and not is_graph:
         config["layers"] = [serialize_layer(layer) for layer in layers]
+    _check_constructible(type(model), config)
     config = encode_value(config, f"model '{model.name}'")
     input_shape = getattr(model, "input_batch_shape", None)
     out: dict[str, Any] = {
@@ -277,9 +281,36 @@ def serialize_model(model: Any) -> dict[str, Any]:
         "config": config,
         "input_batch_shape": None if input_shape is None else list(input_shape),
     }
+    if input_shape is None and model.built and model.build_input_shape is not None:
+        # A subclassed model built by its first call (one shape, or a list of them).
+        out["build_input_shape"] = encode_value(model.build_input_shape, "build shape")
     if is_registered(type(model)):
         out["registered_name"] = get_registered_name(type(model))
     return out
+
+
+def _check_constructible(cls: type, config: Mapping[str, Any]) -> None:
+    """A model class rebuilt as ``cls(**config)`` (a subclassed model) must find its
+    constructor's required arguments in ``config``: else say so now, not when loading."""
+    if "from_config" in vars(cls) or "input_layers" in config or "layers" in config:
+        return  # its own from_config, or a functional / Sequential config
+    signature = inspect.signature(cls.__init__)
+    missing = [
+        name
+        for name, param in list(signature.parameters.items())[1:]
+        if param.default is param.empty
+        and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+        and name not in config
+    ]
+    if missing:
+        raise SavingError(
+            f"Cannot save the model class {cls.__name__} whole: it is rebuilt as "
+            f"{cls.__name__}(**model.get_config()), and get_config() does not return its "
+            f"constructor argument(s) {missing}. Define get_config() in {cls.__name__} "
+            "(return {**super().get_config(), "
+            + ", ".join(f"'{m}': self.{m}" for m in missing)
+            + "}), or save only the weights with model.save_weights('model.weights.pt')."
+        )
 
 
 def resolve_model_class(
@@ -319,7 +350,17 @@ def deserialize_model(
     shape = saved_shape(entry.get("input_batch_shape"), "input shape")
     if shape is not None and not model.built:
         model.build(shape)
+    build_shape = entry.get("build_input_shape")
+    if build_shape is not None and not model.built:
+        model.build(_as_tuples(build_shape))
     return model
+
+
+def _as_tuples(shape: Any) -> Any:
+    """A saved shape (or list of shapes) with its shapes as tuples, for ``model.build``."""
+    if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    return [_as_tuples(s) for s in shape]
 
 
 def is_keras_model_config(config: Mapping[str, Any]) -> bool:

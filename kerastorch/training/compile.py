@@ -15,6 +15,7 @@ from kerastorch import metrics as metrics_module
 from kerastorch import mixed_precision, symbolic
 from kerastorch import optimizers as optimizers_module
 from kerastorch.layers.base import Layer
+from kerastorch.training.compiled_step import JitTraining
 from kerastorch.training.outputs import (
     OutputHead,
     build_head_metrics,
@@ -32,12 +33,14 @@ class CompiledModel:
     parameters once the model is built (``bind_optimizer``), and metrics whose meaning depends on
     the output shape (``"accuracy"``) are resolved at the first batch (``build_metrics``).
 
-    It also holds how steps run: ``forward`` is the model, or ``torch.compile(model)`` with
-    ``jit_compile=True`` (never with ``run_eagerly=True``); ``autocast`` and ``loss_scaler``
-    implement the mixed-precision policy that was global at compile time
+    It also holds how steps run: ``jit`` decides which training steps run as one compiled
+    graph (``compiled_step.py``: with ``jit_compile=True``, or where it pays off under
+    ``"auto"``; never with ``run_eagerly=True``); ``forward`` is the model, or
+    ``torch.compile(model)`` with ``jit_compile=True``, for evaluation; ``autocast`` and
+    ``loss_scaler`` implement the mixed-precision policy that was global at compile time
     (``kerastorch.mixed_precision``), the loss scaler only with ``auto_scale_loss=True``.
-    ``steps_per_execution`` other than 1 has no effect (steps run eagerly, one per batch): a
-    warning says so.
+    ``steps_per_execution`` other than 1 has no effect (steps run one per batch): a warning
+    says so.
 
     A model of several outputs has one loss (with its weight) and its own metrics per output
     (``heads``, resolved with Keras's rules in ``outputs.py``); its logs add ``<output>_loss``
@@ -104,8 +107,9 @@ class CompiledModel:
                 "`jit_compile`.",
                 stacklevel=3,
             )
-        # Keras's "auto" does not compile on the torch backend either.
         self.jit_compile = jit_compile is True and not run_eagerly
+        # Which training steps run compiled (NOTE [jit_compile="auto"] in compiled_step.py).
+        self.jit = JitTraining(False if run_eagerly else jit_compile)
         self.auto_scale_loss = bool(auto_scale_loss)
         self.forward = torch.compile(model) if self.jit_compile else model
         # What train_step runs: the forward, or its DistributedDataParallel wrapper when

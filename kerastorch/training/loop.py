@@ -19,8 +19,10 @@ from kerastorch.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerastorch.callbacks.base import as_callbacks
 from kerastorch.symbolic import flatten, pack_as
 from kerastorch.training import data as data_module
+from kerastorch.training.compiled_step import prefetch_to_device
 from kerastorch.training.data import Batch, DataAdapter
 from kerastorch.training.interrupt import DeferredInterrupt, check_interrupt
+from kerastorch.training.padding import padding_rule
 from kerastorch.training.placement import Placement, placement_of, to_device
 from kerastorch.training.run import Run, current_run
 from kerastorch.training.step import predict_step, test_step, train_step
@@ -59,7 +61,9 @@ def fit(
     # 1. Data: convert, split off the last fraction for validation (before any shuffling), then
     # one adapter for each part, with its batch size, shuffling and order.
     signature = data_module.signature_of(model)
-    train_input = data_module.as_data(x, y, sample_weight, signature=signature)
+    train_input = _with_padding(
+        model, data_module.as_data(x, y, sample_weight, signature=signature)
+    )
     if not train_input.has_targets:
         raise ValueError("fit(x, y): y is missing; the model needs targets to compute the loss.")
     if validation_split and validation_data is None:
@@ -70,14 +74,17 @@ def fit(
         val_input = (
             None
             if validation_data is None
-            else data_module.as_data(validation_data, arg="validation_data", signature=signature)
+            else _with_padding(
+                model,
+                data_module.as_data(validation_data, arg="validation_data", signature=signature),
+            )
         )
     batch_size = data_module.batch_size_for_steps(train_input, batch_size, steps_per_epoch)
     train_data = data_module.adapt(
         train_input,
         batch_size=batch_size,
         shuffle=shuffle,
-        keep_order=not shuffle,  # shuffled ragged sequences are bucketed by length
+        keep_order=not shuffle,  # shuffled sequences (ragged or masked) are bucketed by length
         class_weight=class_weight,
     )
     val_data = None
@@ -126,6 +133,7 @@ def fit(
     sync_stop = run.syncs_batch_stops(callbacks or [])
     run.check_initial_epoch(initial_epoch)
     epoch = initial_epoch
+    compiled.jit.start_fit(train_epochs.num_batches, epochs - initial_epoch)
     interrupt = DeferredInterrupt.install(compiled.optimizer)  # NOTE [Ctrl-C during fit]
     try:
         for epoch in range(initial_epoch, epochs):
@@ -136,11 +144,11 @@ def fit(
             compiled.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             model.train()
-            for step, batch in enumerate(batches):
+            for step, batch in enumerate(prefetch_to_device(placement, batches)):
                 interrupt.check("training")
                 _require_targets(batch, train_data, "fit", step)
                 callback_list.on_batch_begin("train", step)
-                train_step(model, compiled, to_device(placement, batch))
+                train_step(model, compiled, batch)
                 interrupt.update_finished()
                 callback_list.on_batch_end("train", step, compiled.results)
                 if interrupt.requested:
@@ -187,7 +195,9 @@ def evaluate(
     compiled = _require_compiled(model, "evaluate")
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    eval_input = data_module.as_data(x, y, sample_weight, signature=data_module.signature_of(model))
+    eval_input = _with_padding(
+        model, data_module.as_data(x, y, sample_weight, signature=data_module.signature_of(model))
+    )
     if not eval_input.has_targets:
         raise ValueError("evaluate(x, y): y is missing; the loss needs targets.")
     batch_size = data_module.batch_size_for_steps(eval_input, batch_size, steps)
@@ -282,9 +292,11 @@ def predict(
 ) -> np.ndarray | list[np.ndarray]:
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
-    predict_input = data_module.as_data(x, signature=data_module.signature_of(model))
+    predict_input = _with_padding(
+        model, data_module.as_data(x, signature=data_module.signature_of(model))
+    )
     batch_size = data_module.batch_size_for_steps(predict_input, batch_size, steps)
-    # With steps, the first batches in input order (ragged data is otherwise bucketed by length).
+    # With steps, the first batches in input order (sequences are otherwise sorted by length).
     predict_data = data_module.adapt(
         predict_input, batch_size=batch_size, keep_order=steps is not None
     )
@@ -420,6 +432,15 @@ def _run_evaluation(
     logs = compiled.results()
     callback_list.on_test_end(logs)
     return logs
+
+
+def _with_padding(model: Any, data: data_module.InputData) -> data_module.InputData:
+    """Padded arrays that the model masks from their values: with each row's valid steps, so
+    that batches are bucketed by length and cut to their valid steps (NOTE [trimming rule] in
+    ``padding.py``)."""
+    if not isinstance(data, data_module.ArrayData):
+        return data
+    return data.with_padding(padding_rule(model))
 
 
 def _require_targets(batch: Batch, data: DataAdapter, action: str, step: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -41,8 +41,9 @@ def to_device(placement: Placement, batch: Batch) -> Batch:
             return x.to(dtype)
         return x
 
-    def move(t: torch.Tensor | None) -> torch.Tensor | None:
-        return None if t is None else t.to(device, non_blocking=True)
+    def move(t: Any) -> Any:
+        # Text (numpy arrays of str) stays on the host: the text layers read it there.
+        return t.to(device, non_blocking=True) if torch.is_tensor(t) else t
 
     moved = (map_structure(cast, batch.x), *batch[1:])
     if device.type == "cpu":

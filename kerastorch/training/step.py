@@ -16,6 +16,26 @@ from kerastorch.training.data.base import first_leaf
 
 
 def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) -> None:
+    step = compiled.jit.step_for(model, compiled, batch)
+    outputs = None
+    if step is not None:  # NOTE [compiled training step] in compiled_step.py
+        try:
+            outputs = step(batch)
+        except Exception as error:
+            if step.is_compiled_for(batch):
+                raise  # the compiled step ran before: the error is the step's, not the compiler's
+            compiled.jit.failed(error)  # then the eager step runs (and raises a model's error)
+    if outputs is None:
+        outputs = _eager_update(compiled, batch)
+    loss, y_pred, mask = outputs
+    if compiled.penalty_layers()[1]:
+        compiled.apply_constraints()
+    with torch.no_grad():
+        compiled.update_metrics(batch, y_pred, mask, loss)
+
+
+def _eager_update(compiled: CompiledModel, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, Any]:
+    """Forward, loss, backward and optimizer step, eagerly; the loss, outputs and their mask."""
     with compiled.autocast(first_leaf(batch.x).device):
         # train_forward: the model, or its DistributedDataParallel wrapper (several processes).
         y_pred, mask = compiled.train_forward(
@@ -32,10 +52,8 @@ def train_step(model: torch.nn.Module, compiled: CompiledModel, batch: Batch) ->
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-    if compiled.penalty_layers()[1]:
-        compiled.apply_constraints()
-    with torch.no_grad():
-        compiled.update_metrics(batch, y_pred, mask, loss.detach())
+    # y_pred may be a list or dict (several outputs); update_metrics reads it under no_grad.
+    return loss.detach(), y_pred, mask
 
 
 @torch.inference_mode()

@@ -1,5 +1,5 @@
 """Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
-Keras 2's text Tokenizer, learning curves."""
+Keras 2's text Tokenizer, learning curves, model graphs (plot_model)."""
 
 from kerastorch.saving.object_registration import (  # keras.utils re-exports these
     CustomObjectScope,
@@ -11,6 +11,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
 )
 from kerastorch.utils.dataset import Pipeline
 from kerastorch.utils.directory_datasets import text_dataset_from_directory
+from kerastorch.utils.model_visualization import model_to_dot, plot_model
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
 from kerastorch.utils.py_dataset import PyDataset
@@ -29,9 +30,11 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "model_to_dot",
     "normalize",
     "pad_sequences",
     "plot_history",
+    "plot_model",
     "register_keras_serializable",
     "set_random_seed",
     "text_dataset_from_directory",

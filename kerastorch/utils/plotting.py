@@ -20,7 +20,7 @@ def _import_matplotlib() -> Any:
     except ImportError as error:
         raise ImportError(
             "plot_history needs matplotlib, which is not installed: pip install matplotlib "
-            "(or pip install 'kerastorch[plot]')."
+            "(or pip install 'kerastorch-lib[plot]')."
         ) from error
     return matplotlib
 

@@ -11,7 +11,7 @@ from kerastorch.layers import Dense, Dropout
 from kerastorch.layers import Embedding
 from kerastorch.layers import LSTM
 from kerastorch.optimizers import RMSprop
-from keras.datasets import imdb
+from keras.datasets import imdb  # kerastorch.port: imdb not in kerastorch, still imports real Keras
 
 max_features = 20000
 maxlen = 80  # cut texts after this number of words

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from kerastorch.training.data.arrays import ArrayData, LazyArray
+from kerastorch.training.data.arrays import ArrayData, LazyArray, TextArray, is_text
 from kerastorch.training.data.base import (
     DEFAULT_BATCH_SIZE,
     Batch,
@@ -93,6 +93,7 @@ __all__ = [
     "StreamAdapter",
     "StreamData",
     "StructuredData",
+    "TextArray",
     "adapt",
     "as_data",
     "batch_size_for_steps",
@@ -105,6 +106,7 @@ __all__ = [
     "collate",
     "is_batch_source",
     "is_ragged",
+    "is_text",
     "pad_batch",
     "require_end",
     "signature_of",
@@ -216,7 +218,7 @@ def as_data(
         y = None if y is None else single(y, signature.outputs, "y", signature.model)
         if wants_structure(x, y, signature):
             return StructuredData(x, y, sample_weight, signature)
-    if is_ragged(x):
+    if is_ragged(x) and not is_text(x):
         return RaggedData(x, y, sample_weight)
     return ArrayData(x, y, sample_weight)
 

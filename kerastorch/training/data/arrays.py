@@ -8,6 +8,11 @@ NOTE [lazy arrays]
     batch needs them, and in-memory arrays of at least ``LAZY_CONVERSION_BYTES`` that need a dtype
     conversion (float64 -> float32, int32 -> int64), which would otherwise be copied whole.
     Their NaN check is made per batch.
+
+NOTE [text columns]
+    Raw strings (a numpy array of ``str``, or a list of strings) have no tensor: they stay a
+    numpy array (:class:`TextArray`) and each batch is a slice of it, which the model's text
+    layer (``TextVectorization``, ``StringLookup``, ``Hashing``) turns into token ids.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch
 
 from kerastorch.training.data.base import Batch, check_finite, to_tensor
 from kerastorch.training.data.indexed import IndexedData, split_point
+from kerastorch.training.data.padded import PaddedSteps, PaddingRule
 from kerastorch.utils.tensors import target_dtype
 
 # In-memory arrays at least this big that need a dtype conversion are converted per batch.
@@ -95,11 +101,72 @@ def is_lazy_candidate(value: Any) -> bool:
     )
 
 
-Column = torch.Tensor | LazyArray
+class TextArray:
+    """A column of strings batched by indexing (NOTE [text columns]).
+
+    Example:
+        >>> TextArray(["a b", "c", "d e f"], "x")[1:3]
+        array(['c', 'd e f'], dtype='<U5')
+    """
+
+    def __init__(self, values: Any, arg: str) -> None:
+        array = np.asarray(values)
+        if array.dtype.kind == "S":
+            array = np.char.decode(array, "utf-8")
+        elif array.dtype == object:
+            array = array.astype(str)
+        if array.ndim == 0:
+            raise ValueError(f"{arg} is one string; it needs a first axis of samples.")
+        self.array = array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: slice | torch.Tensor) -> np.ndarray:
+        if isinstance(index, slice):
+            return self.array[index]
+        return self.index_select(0, index)
+
+    def index_select(self, dim: int, index: torch.Tensor) -> np.ndarray:
+        return self.array[index.cpu().numpy()]
+
+    def view(self, index: slice) -> TextArray:
+        return TextArray(self.array[index], "x")
+
+    def materialize(self) -> np.ndarray:
+        return self.array
+
+
+def is_text(value: Any) -> bool:
+    """Strings: a numpy array of str / bytes (or of Python strings), or a (nested) list of them.
+
+    Example:
+        >>> is_text(["good movie", "bad movie"]), is_text(np.zeros(2))
+        (True, False)
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "US":
+            return True
+        return value.dtype == object and value.size > 0 and isinstance(value.flat[0], (str, bytes))
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (str, bytes, np.str_))
+
+
+Column = torch.Tensor | LazyArray | TextArray
 
 
 def as_column(value: Any, arg: str, floating: bool = False) -> Column:
-    """A tensor converted once, or a :class:`LazyArray` (NOTE [lazy arrays])."""
+    """A tensor converted once, a :class:`LazyArray` (NOTE [lazy arrays]) or a
+    :class:`TextArray` of strings (NOTE [text columns])."""
+    if is_text(value):
+        if floating:
+            raise TypeError(f"{arg} must hold numbers, received strings.")
+        return TextArray(value, arg)
     if is_lazy_candidate(value):
         return LazyArray(value, arg, floating)
     tensor = to_tensor(value, arg)
@@ -109,7 +176,7 @@ def as_column(value: Any, arg: str, floating: bool = False) -> Column:
 def _part(column: Column | None, index: slice) -> Any:
     if column is None:
         return None
-    return column.view(index) if isinstance(column, LazyArray) else column[index]
+    return column.view(index) if isinstance(column, (LazyArray, TextArray)) else column[index]
 
 
 class ArrayData(IndexedData):
@@ -117,12 +184,16 @@ class ArrayData(IndexedData):
 
     ``sample_weight`` is per sample ``(N,)`` or, for sequence outputs, per time step ``(N, T)``.
     Memmaps and big arrays needing a dtype conversion are read per batch (NOTE [lazy arrays]).
+    Padded sequences masked by the model (:meth:`with_padding`) have lengths, and may be cut to
+    each batch's valid steps (NOTE [padded arrays] in ``padded.py``).
 
     Example:
         >>> data = ArrayData(np.zeros((50, 3)), np.zeros((50, 1)))
         >>> len(data), tuple(data.batch(slice(0, 32)).x.shape)
         (50, (32, 3))
     """
+
+    padding: PaddedSteps | None = None
 
     def __init__(self, x: Any, y: Any = None, sample_weight: Any = None) -> None:
         self.x = as_column(x, "x")
@@ -145,11 +216,50 @@ class ArrayData(IndexedData):
                 check_finite(value, arg)
 
     @classmethod
-    def _of_columns(cls, x: Column, y: Column | None, sample_weight: Column | None) -> ArrayData:
+    def _of_columns(
+        cls,
+        x: Column,
+        y: Column | None,
+        sample_weight: Column | None,
+        padding: PaddedSteps | None = None,
+    ) -> ArrayData:
         """Columns already converted and checked (parts of another ArrayData)."""
         data = cls.__new__(cls)
-        data.x, data.y, data.sample_weight = x, y, sample_weight
+        data.x, data.y, data.sample_weight, data.padding = x, y, sample_weight, padding
         return data
+
+    def with_padding(self, rule: PaddingRule | None) -> ArrayData:
+        """These arrays, with the valid steps of every row of ``x`` found under ``rule`` (NOTE
+        [padded arrays] in ``padded.py``); as they are when there is no rule, or ``x`` does not
+        have the rule's shape or is read batch by batch (a memmap).
+
+        Example:
+            >>> x = np.zeros((3, 4, 2), dtype="float32")
+            >>> x[0, :1], x[1, :3], x[2, :2] = 1.0, 1.0, 1.0
+            >>> data = ArrayData(x).with_padding(PaddingRule(0.0, features=True, trim=True))
+            >>> data.lengths.tolist(), tuple(data.batch(torch.tensor([0, 2])).x.shape)
+            ([1, 3, 2], (2, 2, 2))
+        """
+        x = self.x
+        if (
+            rule is None
+            or not isinstance(x, torch.Tensor)
+            or x.dim() != (3 if rule.features else 2)
+            or x.shape[1] == 0
+        ):
+            return self
+        steps = PaddedSteps.of_array(x, rule)
+        return ArrayData._of_columns(x, self.y, self.sample_weight, steps)
+
+    @property
+    def lengths(self) -> torch.Tensor | None:
+        """Valid steps per row of padded sequences (:meth:`with_padding`), else None."""
+        return None if self.padding is None else self.padding.lengths
+
+    @property
+    def trims_steps(self) -> bool:
+        """Batches are cut to their own valid steps (NOTE [padded arrays])."""
+        return self.padding is not None and self.padding.trim
 
     def __len__(self) -> int:
         return len(self.x)
@@ -173,20 +283,33 @@ class ArrayData(IndexedData):
 
     def _take(self, index: slice) -> ArrayData:
         return ArrayData._of_columns(
-            _part(self.x, index), _part(self.y, index), _part(self.sample_weight, index)
+            _part(self.x, index),
+            _part(self.y, index),
+            _part(self.sample_weight, index),
+            None if self.padding is None else self.padding[index],
         )
 
     def class_labels(self) -> torch.Tensor:
         if self.y is None:
             raise ValueError("class_weight needs targets y to find each sample's class.")
+        if isinstance(self.y, TextArray):
+            raise TypeError("class_weight needs numeric class labels y, received strings.")
         return self.y.materialize() if isinstance(self.y, LazyArray) else self.y
 
     def with_sample_weight(self, sample_weight: torch.Tensor) -> ArrayData:
-        return ArrayData._of_columns(self.x, self.y, sample_weight)
+        return ArrayData._of_columns(self.x, self.y, sample_weight, self.padding)
 
     def batch(self, index: slice | torch.Tensor) -> Batch:
-        """The samples ``index``: views for a slice, one ``index_select`` for an index tensor."""
-        columns = (self.x, self.y, self.sample_weight)
+        """The samples ``index``: views for a slice, one ``index_select`` for an index tensor;
+        ``x`` cut to the batch's valid steps when padding may be trimmed (NOTE [padded arrays])."""
+        x = self.x
+        if self.trims_steps:
+            x = x[:, self.padding.window(index)]  # a view: only the kept steps are copied
+        columns = (x, self.y, self.sample_weight)
         if isinstance(index, slice):
             return Batch(*(None if c is None else c[index] for c in columns))
         return Batch(*(None if c is None else c.index_select(0, index) for c in columns))
+
+    def first_samples(self, count: int) -> Batch:
+        columns = (self.x, self.y, self.sample_weight)
+        return Batch(*(None if c is None else c[:count] for c in columns))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from kerastorch.training.data.arrays import TextArray, is_text
 from kerastorch.training.data.base import (
     Batch,
     check_finite,
@@ -59,7 +60,10 @@ def _item_shape(item: Any) -> tuple[int, ...] | None:
 
 def convert_field(value: Any, arg: str) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One field of a batch as a tensor; a list of sequences of different lengths is padded and
-    comes with its ``(batch, time)`` mask (else the mask is None)."""
+    comes with its ``(batch, time)`` mask (else the mask is None). Strings stay a numpy array
+    of ``str`` (NOTE [text columns] in ``arrays.py``)."""
+    if is_text(value):
+        return TextArray(value, arg).array, None
     if torch.is_tensor(value) or isinstance(value, np.ndarray):
         return to_tensor(value, arg), None
     if isinstance(value, (list, tuple)) and len(value) > 0:
@@ -124,7 +128,7 @@ def to_batch(
             )
     elif class_weight is not None and y is not None:
         sample_weight = class_weights_to_sample_weights(y, class_weight)
-    n = len(x) if x.dim() else 0
+    n = len(x) if np.ndim(x) else 0
     for arg, value in (("y", y), ("sample_weight", sample_weight)):
         if value is not None and (value.dim() == 0 or len(value) != n):
             raise ValueError(
@@ -133,7 +137,7 @@ def to_batch(
             )
     if check:
         for arg, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
-            if value is not None and value.device.type == "cpu":
+            if torch.is_tensor(value) and value.device.type == "cpu":
                 check_finite(value, f"{arg} (in a batch from {source})")
     return Batch(x, y, sample_weight, mask)
 

@@ -7,7 +7,8 @@ input order, shuffled, or grouped by length. Multi-process training cuts the sam
 batches into parts (``sharding.py``).
 
 NOTE [length buckets]
-    Ragged sequences (an input with ``lengths``) may be grouped by length when the order does not
+    Ragged sequences, and padded arrays masked by the model (NOTE [padded arrays] in
+    ``padded.py``), have ``lengths``; they may be grouped by length when the order does not
     matter (``by_length``), so that little compute is spent on padding. Shuffled, they are
     shuffled, sorted by length within pools of ``BUCKET_POOL_BATCHES`` batches, cut into
     batches, and the batches shuffled: batches of similar lengths in a fresh random order every
@@ -80,6 +81,11 @@ class IndexedData(InputData):
 
     def batch(self, index: Index) -> Batch:
         raise NotImplementedError
+
+    def first_samples(self, count: int) -> Batch:
+        """The first ``count`` samples as given (never cut to their valid steps: NOTE [padded
+        arrays] in ``padded.py``): the model is built from their shape."""
+        return self.batch(slice(0, count))
 
     def pin_memory(self) -> None:
         """Page-lock in-memory tensors (arrays only; see ``ArrayData.pin_memory``)."""
@@ -185,8 +191,8 @@ class IndexedAdapter(DataAdapter):
             yield index, self.data.batch(index)
 
     def first_batch(self) -> Batch:
-        """The first ``batch_size`` samples in input order."""
-        return self.data.batch(slice(0, min(self.batch_size, len(self.data))))
+        """The first ``batch_size`` samples in input order (never cut to their valid steps)."""
+        return self.data.first_samples(min(self.batch_size, len(self.data)))
 
 
 def _length_buckets(

@@ -1,4 +1,5 @@
-"""Preprocessing layers: Normalization (statistics learned from data with ``adapt``), Rescaling."""
+"""Preprocessing layers that learn statistics: Normalization (mean and variance with ``adapt``), "
+"Rescaling."""
 
 from __future__ import annotations
 

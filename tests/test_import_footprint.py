@@ -1,0 +1,54 @@
+"""``import kerastorch`` stays light: what only some features need is imported when they are
+used (h5py for Keras files, ONNX, TensorBoard, torch.compile's machinery), never at import."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import SUBPROCESS_TIMEOUT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Modules that `import torch` does not import and `import kerastorch` must not either.
+HEAVY = [
+    "torch._dynamo",
+    "torch._inductor",
+    "torch.onnx",
+    "torch.utils.tensorboard",
+    "sympy",
+    "scipy",
+    "h5py",
+    "onnx",
+    "tensorboard",
+    "matplotlib",
+    "pandas",
+    "keras",
+    "tensorflow",
+    "jax",
+]
+
+
+def test_import_kerastorch_imports_no_heavy_module():
+    script = (
+        "import json, sys\n"
+        "import torch\n"
+        "before = set(sys.modules)\n"
+        "import kerastorch\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(json.dumps({'torch': [m for m in heavy if m in before],\n"
+        "                  'kerastorch': [m for m in heavy if m in sys.modules]}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=True,
+    )
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported["kerastorch"] == imported["torch"]  # nothing beyond what torch imports
