@@ -237,11 +237,15 @@ def to_layer_input(value: Any) -> Any:
     return value
 
 
-def as_model_input(tensor: Any, input_dtype: str | None, takes_ids: bool) -> Any:
+def as_model_input(
+    tensor: Any, input_dtype: str | None, takes_ids: bool, takes_text: bool = False
+) -> Any:
     """A model's input as Keras converts it: integer and boolean tensors become floatx when the
     model's input is a float (``Input``'s default dtype, and a model without ``Input``), unless
     the layer that reads it takes ids (``Embedding``: ids stay exact integers). An input
-    declared integer (``Input(..., dtype="int32")``) is left as it is.
+    declared integer (``Input(..., dtype="int32")``) is left as it is. Raw strings (a numpy
+    array of ``str``) are for a model whose input is ``Input(dtype="string")`` or whose first
+    layer reads text (``takes_text``); anywhere else they are refused.
 
     Example:
         >>> as_model_input(torch.tensor([[1, 2]]), "float32", takes_ids=False)
@@ -249,6 +253,15 @@ def as_model_input(tensor: Any, input_dtype: str | None, takes_ids: bool) -> Any
         >>> as_model_input(torch.tensor([[1, 2]]), None, takes_ids=True)
         tensor([[1, 2]])
     """
+    if isinstance(tensor, np.ndarray) and tensor.dtype.kind in "USO":
+        if input_dtype != "string" and not takes_text:
+            raise TypeError(
+                f"x must hold numbers, received an array of dtype {tensor.dtype}: the model's "
+                "input takes numbers. Raw strings go into a model whose input is "
+                'Input(shape=(1,), dtype="string") followed by a TextVectorization (or '
+                "StringLookup / Hashing) layer."
+            )
+        return tensor
     if (
         not torch.is_tensor(tensor)
         or tensor.is_floating_point()
@@ -372,6 +385,7 @@ class Layer(nn.Module):
     # Whether the layer takes integer ids (Embedding): a model whose first layer takes ids keeps
     # its integer input as it is; other models cast it to floatx (see ``as_model_input``).
     takes_ids: bool = False
+    takes_text: bool = False  # reads raw strings (TextVectorization, StringLookup, Hashing)
 
     # What forward / call declare, read once per class (not per call: the call path is hot and
     # must also trace under torch.compile).

@@ -245,7 +245,8 @@ class Sequential(Model):
                     inputs = inputs.float()
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
-        inputs = as_model_input(inputs, self._input_dtype, self._layers[0].takes_ids)
+        first = self._layers[0]
+        inputs = as_model_input(inputs, self._input_dtype, first.takes_ids, first.takes_text)
         if lengths is not None:
             if mask is not None:
                 raise ValueError("Pass either mask or lengths, not both.")

@@ -230,6 +230,15 @@ class CompiledModel:
         regularization penalties as Keras adds them; masked timesteps of a sequence output do
         not count (Keras's rule: valid steps weigh ``total / valid``, so the mean is over valid
         steps only). Each output's unweighted loss is kept in ``output_loss_values``."""
+        total, self.output_loss_values = self.loss_and_output_losses(y, y_pred, sample_weight, mask)
+        return total
+
+    def loss_and_output_losses(
+        self, y: Any, y_pred: Any, sample_weight: Any, mask: Any = None
+    ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+        """:meth:`compute_loss` without its record: the loss and each output's unweighted loss
+        (None for an output without a loss). A compiled step calls this (a graph must not store
+        its tensors on an object)."""
         heads = self.heads_for(y_pred)
         parts = zip(
             heads,
@@ -251,11 +260,10 @@ class CompiledModel:
                 value = value * head.weight
             total = value if total is None else total + value
         assert total is not None  # resolve_heads requires a loss
-        self.output_loss_values = values
         penalized, _ = self.penalty_layers()
         if penalized:  # Keras adds the layers' regularization losses to the loss it reports
             total = total + sum(p for layer in penalized for p in layer.regularization_losses())
-        return total
+        return total, values
 
     def penalty_layers(self) -> tuple[list[Any], list[Any]]:
         """The model's layers with regularizers, and those with constraints (found once)."""

@@ -153,7 +153,7 @@ class CompiledTrainStep:
         try:
             # allow_rnn: a recurrent layer's torch module is only read for its weights here.
             with torch._dynamo.config.patch(allow_rnn=True), unrolled_recurrence():
-                loss, y_pred, mask = self._fn(
+                loss, y_pred, mask, output_loss = self._fn(
                     self._names(params), params, hyper, slots, factors, *batch
                 )
         except Exception:
@@ -167,6 +167,7 @@ class CompiledTrainStep:
             self.full_batch = max(self.full_batch or 0, len(batch.x))
         for hook in _step_hooks(optimizer, "post"):
             hook(optimizer, (), {})
+        self.compiled.output_loss_values = [output_loss]  # as compute_loss records it
         return loss, y_pred, mask
 
     def _step(self, names, params, hyper, slots, factors, x, y, sample_weight, mask):
@@ -183,11 +184,15 @@ class CompiledTrainStep:
                 (x,),
                 {"mask": mask, "training": True, "return_mask": True},
             )
-            loss = compiled.compute_loss(y, y_pred, sample_weight, out_mask)
-            return loss, (y_pred,) if out_mask is None else (y_pred, out_mask)  # no None in aux
+            # One output (unsupported_reason), so one output loss, never None.
+            loss, (output_loss,) = compiled.loss_and_output_losses(
+                y, y_pred, sample_weight, out_mask
+            )
+            aux = (output_loss, y_pred) if out_mask is None else (output_loss, y_pred, out_mask)
+            return loss, aux  # no None in aux
 
         grads, (loss, outputs) = torch.func.grad_and_value(loss_of, has_aux=True)(flat)
-        y_pred, out_mask = outputs if len(outputs) == 2 else (outputs[0], None)
+        output_loss, y_pred, out_mask = outputs if len(outputs) == 3 else (*outputs, None)
         with torch.no_grad():
             grouped, start = [], 0
             for group in params:
@@ -198,7 +203,7 @@ class CompiledTrainStep:
                 for h, p, s, f in zip(hyper, params, slots, factors, strict=True)
             ]
             self.optimizer.apply_gradients(plans, grouped)
-        return loss.detach(), y_pred.detach(), out_mask
+        return loss.detach(), y_pred.detach(), out_mask, output_loss.detach()
 
     def _names(self, params: list[list[torch.Tensor]]) -> tuple[str, ...]:
         """The model's names of ``params`` (in order), for ``functional_call``."""
@@ -386,6 +391,8 @@ class JitTraining:
         durations = sorted(self._durations)
         step_seconds = durations[len(durations) // 2]
         if step_seconds > AUTO_MAX_STEP_SECONDS:
+            return False
+        if not isinstance(batch.x, torch.Tensor):  # several inputs: unsupported_reason says
             return False
         if batch.x.dim() >= 3 and batch.x.shape[1] > AUTO_MAX_TIMESTEPS:
             return False

@@ -45,6 +45,8 @@ class Hashing(Layer):
                 [2]])
     """
 
+    takes_text = True  # raw strings (a numpy array of str) come in as they are
+
     def __init__(
         self,
         num_bins: int,

@@ -40,6 +40,8 @@ class IndexLookup(Layer):
     """The shared machinery of :class:`StringLookup` and :class:`IntegerLookup` (NOTE [lookup
     vocabulary]); not a public layer."""
 
+    takes_text = True  # raw strings (a numpy array of str) come in as they are
+
     _text = True  # the tokens are strings (False: integers)
 
     def __init__(

@@ -83,6 +83,8 @@ class TextVectorization(Layer):
         tensor([[2, 6, 2, 1]])
     """
 
+    takes_text = True  # raw strings (a numpy array of str) come in as they are
+
     def __init__(
         self,
         max_tokens: int | None = None,
