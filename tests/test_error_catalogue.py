@@ -286,6 +286,12 @@ def nan_sample_weight(tmp_path):
     _model().fit(x, y, sample_weight=weights, verbose=0)
 
 
+def sample_weight_of_another_shape(tmp_path):
+    # Found with issue 14: torch's broadcast error from inside the loss.
+    x, y = _data(8)
+    _model().fit(x, y, sample_weight=np.ones((8, 3)), verbose=0)
+
+
 def class_weight_not_a_number(tmp_path):
     # Issue 14, item 3: was "could not convert string to float: 'heavy'".
     x, _ = _data(8)
@@ -531,6 +537,13 @@ CATALOGUE = [
         nan_sample_weight,
         ValueError,
         r"sample_weight contains NaN or infinite values, in 1 sample\(s\), first at index 3",
+    ),
+    Case(
+        "sample-weight-of-another-shape",
+        sample_weight_of_another_shape,
+        ValueError,
+        r"sample_weight has shape \(8, 3\), which cannot weigh y of shape \(8, 1\): expected "
+        r"one weight per sample, shape \(8,\), or one per timestep",
     ),
     Case(
         "class-weight-not-a-number",

@@ -304,6 +304,40 @@ def test_fit_resumes_exactly_after_kt_reload(tmp_path):
     assert rest == pytest.approx(whole[2:], rel=1e-6)
 
 
+def test_a_two_input_two_output_model_resumes_exactly_after_kt_reload(tmp_path):
+    # Per-output losses, loss weights and metrics travel in the .kt compile config.
+    def build():
+        torch.manual_seed(0)
+        L = kt.layers
+        prices = kt.Input((None, 3), name="prices")
+        sector = kt.Input((2,), name="sector")
+        joined = L.Concatenate()([L.LSTM(4)(prices), sector])
+        level = L.Dense(1, name="level")(joined)
+        direction = L.Dense(2, activation="softmax", name="direction")(joined)
+        model = kt.Model([prices, sector], [level, direction])
+        model.compile(
+            optimizer=kt.optimizers.Adam(0.01),
+            loss={"level": "mse", "direction": "sparse_categorical_crossentropy"},
+            loss_weights={"level": 1.0, "direction": 0.5},
+            metrics={"direction": ["accuracy"]},
+        )
+        return model
+
+    rng = np.random.default_rng(1)
+    x = {"prices": rng.normal(size=(20, 5, 3)), "sector": rng.normal(size=(20, 2))}
+    y = {"level": rng.normal(size=(20, 1)), "direction": rng.integers(0, 2, size=20)}
+    run = dict(batch_size=8, shuffle=False, verbose=0)
+    whole = build().fit(x, y, epochs=4, **run).history
+    first = build()
+    first.fit(x, y, epochs=2, **run)
+    first.save(tmp_path / "model.kt")
+    resumed = kt.saving.load_model(tmp_path / "model.kt")
+    rest = resumed.fit(x, y, epochs=4, initial_epoch=2, **run).history
+    assert set(rest) == set(whole) >= {"loss", "level_loss", "direction_loss", "direction_accuracy"}
+    for key in whole:
+        assert rest[key] == pytest.approx(whole[key][2:], rel=1e-5), key
+
+
 # -- subclassed models -----------------------------------------------------------------------------
 
 

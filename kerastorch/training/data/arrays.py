@@ -179,6 +179,27 @@ def _part(column: Column | None, index: slice) -> Any:
     return column.view(index) if isinstance(column, (LazyArray, TextArray)) else column[index]
 
 
+def check_sample_weight_shape(weight_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> None:
+    """Refuse a ``sample_weight`` whose shape cannot weigh ``y``: it is per sample (``(N,)`` or
+    ``(N, 1)``) or follows y's leading axes (per timestep ``(N, T)`` for y ``(N, T, k)``).
+
+    Example:
+        >>> check_sample_weight_shape((8, 3), (8, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: sample_weight has shape (8, 3), which cannot weigh y of shape (8, 1): ...
+    """
+    if len(weight_shape) <= 1 or weight_shape[1:] == (1,):
+        return
+    if weight_shape == y_shape[: len(weight_shape)]:
+        return
+    raise ValueError(
+        f"sample_weight has shape {weight_shape}, which cannot weigh y of shape {y_shape}: "
+        f"expected one weight per sample, shape ({weight_shape[0]},), or one per timestep, "
+        f"shape {y_shape[:2]} (y's leading axes)."
+    )
+
+
 class ArrayData(IndexedData):
     """In-memory arrays of ``N`` samples: ``x``, optional ``y`` and ``sample_weight``.
 
@@ -211,6 +232,8 @@ class ArrayData(IndexedData):
                 )
         if n == 0:
             raise ValueError("x has no samples (its first axis has length 0).")
+        if self.sample_weight is not None and self.y is not None:
+            check_sample_weight_shape(tuple(self.sample_weight.shape), tuple(self.y.shape))
         for arg, value in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
             if isinstance(value, torch.Tensor):  # lazy arrays are checked per batch
                 check_finite(value, arg)
