@@ -35,7 +35,41 @@ from kerastorch.layers.conv_utils import (
 __all__ = ["Conv1D", "Conv1DTranspose", "Convolution1D", "Convolution1DTranspose"]
 
 
-class Conv1D(Layer):
+class _Conv1DBase(Layer):
+    """What ``Conv1D`` and ``Conv1DTranspose`` share: the channels-last / channels-first axes,
+    Keras's kernel layout ``(kernel_size, ..., ...)`` against torch's, and the config defaults.
+    Subclasses set ``data_format``, ``use_bias`` and a ``conv`` module holding the weights."""
+
+    def _channels(self, shape: Shape) -> int | None:
+        return shape[-1] if self.data_format == "channels_last" else shape[1]
+
+    def _steps(self, shape: Shape) -> int | None:
+        return shape[1] if self.data_format == "channels_last" else shape[2]
+
+    def can_build(self, input_shape: Shape) -> bool:
+        return len(input_shape) == 3 and self._channels(input_shape) is not None
+
+    def _config_defaults(self) -> dict[str, Any]:
+        # The defaults as get_config writes them, so repr shows only what was changed.
+        return {
+            **super()._config_defaults(),
+            "strides": (1,),
+            "dilation_rate": (1,),
+            "data_format": "channels_last",
+            "activation": "linear",
+        }
+
+    def keras_weights(self) -> list[torch.Tensor]:
+        kernel = self.conv.weight.permute(2, 1, 0)
+        return [kernel, self.conv.bias] if self.use_bias else [kernel]
+
+    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
+        self.conv.weight.copy_(weights[0].permute(2, 1, 0))
+        if self.use_bias:
+            self.conv.bias.copy_(weights[1])
+
+
+class Conv1D(_Conv1DBase):
     """1D convolution over the time axis, with Keras's channels-last layout and padding modes.
 
     Runs on ``torch.nn.functional.conv1d`` with the weights of an ``nn.Conv1d`` (``state_dict``
@@ -145,12 +179,6 @@ class Conv1D(Layer):
         """How many input steps one output step sees: ``dilation * (kernel_size - 1) + 1``."""
         return self.dilation_rate * (self.kernel_size - 1) + 1
 
-    def _channels(self, shape: Shape) -> int | None:
-        return shape[-1] if self.data_format == "channels_last" else shape[1]
-
-    def _steps(self, shape: Shape) -> int | None:
-        return shape[1] if self.data_format == "channels_last" else shape[2]
-
     def _check_length(self, steps: int | None, shape: Any) -> None:
         if self.padding == "valid" and steps is not None and steps < self.span:
             raise ValueError(
@@ -159,9 +187,6 @@ class Conv1D(Layer):
                 f"only {steps} (input shape {tuple(shape)}), so padding='valid' leaves no output "
                 "step. Use padding='same' or 'causal', a smaller kernel, or longer sequences."
             )
-
-    def can_build(self, input_shape: Shape) -> bool:
-        return len(input_shape) == 3 and self._channels(input_shape) is not None
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -244,25 +269,6 @@ class Conv1D(Layer):
 
     # -- weights and config ----------------------------------------------------------------------
 
-    def _config_defaults(self) -> dict[str, Any]:
-        # The defaults as get_config writes them, so repr shows only what was changed.
-        return {
-            **super()._config_defaults(),
-            "strides": (1,),
-            "dilation_rate": (1,),
-            "data_format": "channels_last",
-            "activation": "linear",
-        }
-
-    def keras_weights(self) -> list[torch.Tensor]:
-        kernel = self.conv.weight.permute(2, 1, 0)
-        return [kernel, self.conv.bias] if self.use_bias else [kernel]
-
-    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
-        self.conv.weight.copy_(weights[0].permute(2, 1, 0))
-        if self.use_bias:
-            self.conv.bias.copy_(weights[1])
-
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -283,7 +289,7 @@ Convolution1D = Conv1D
 """Keras's alias of :class:`Conv1D`."""
 
 
-class Conv1DTranspose(Layer):
+class Conv1DTranspose(_Conv1DBase):
     """Transposed 1D convolution ("deconvolution"): upsamples the time axis, as Keras's
     ``Conv1DTranspose`` (e.g. the decoder of a time-series autoencoder).
 
@@ -393,15 +399,6 @@ class Conv1DTranspose(Layer):
             self.kernel_size, self.strides, self.dilation_rate, self.padding, output_padding
         )
 
-    def _channels(self, shape: Shape) -> int | None:
-        return shape[-1] if self.data_format == "channels_last" else shape[1]
-
-    def _steps(self, shape: Shape) -> int | None:
-        return shape[1] if self.data_format == "channels_last" else shape[2]
-
-    def can_build(self, input_shape: Shape) -> bool:
-        return len(input_shape) == 3 and self._channels(input_shape) is not None
-
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
             raise ValueError(
@@ -465,24 +462,6 @@ class Conv1DTranspose(Layer):
         if self.use_bias:
             outputs = outputs + self.conv.bias[:, None]
         return self.activation(from_channels_first(outputs, self.data_format))
-
-    def _config_defaults(self) -> dict[str, Any]:
-        return {
-            **super()._config_defaults(),
-            "strides": (1,),
-            "dilation_rate": (1,),
-            "data_format": "channels_last",
-            "activation": "linear",
-        }
-
-    def keras_weights(self) -> list[torch.Tensor]:
-        kernel = self.conv.weight.permute(2, 1, 0)
-        return [kernel, self.conv.bias] if self.use_bias else [kernel]
-
-    def load_keras_weights(self, weights: list[torch.Tensor]) -> None:
-        self.conv.weight.copy_(weights[0].permute(2, 1, 0))
-        if self.use_bias:
-            self.conv.bias.copy_(weights[1])
 
     def get_config(self) -> dict[str, Any]:
         return {
