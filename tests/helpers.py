@@ -40,3 +40,24 @@ def assert_same_config(actual, expected, rel=1e-6):
 # A subprocess a test starts (an example, an exported model, a fresh interpreter) may take many
 # times its usual seconds on a loaded machine; this bound only ends a run that hangs.
 SUBPROCESS_TIMEOUT = 1800
+
+
+# Masks of 4 sequences x 6 steps for recurrent-layer parity tests: every padding pattern Keras
+# handles, an all-masked sequence included.
+RECURRENT_MASKS = {
+    "no-mask": None,
+    "post-padding": [
+        [1, 1, 1, 0, 0, 0],
+        [1, 1, 1, 1, 1, 1],
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 1, 1, 0, 0],
+    ],
+    "pre-padding": [[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 1], [0, 0, 1, 1, 1, 1]],
+    "holes": [[1, 0, 1, 0, 1, 1], [0, 1, 1, 0, 1, 0], [1, 1, 0, 1, 1, 1], [0, 0, 1, 0, 0, 0]],
+    "empty-sequence": [
+        [0, 0, 0, 0, 0, 0],
+        [1, 1, 1, 0, 0, 0],
+        [1, 1, 1, 1, 1, 1],
+        [1, 0, 0, 0, 0, 0],
+    ],
+}

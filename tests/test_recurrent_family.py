@@ -7,26 +7,10 @@ import torch
 import kerastorch
 from kerastorch import Input, Sequential
 from kerastorch.layers import GRU, LSTM, Bidirectional, Dense, SimpleRNN
-from tests.helpers import assert_close
+from tests.helpers import RECURRENT_MASKS, assert_close
 
 CLASSES = {"GRU": GRU, "SimpleRNN": SimpleRNN, "LSTM": LSTM}
-MASKS = {
-    "no-mask": None,
-    "post-padding": [
-        [1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 1, 1],
-        [1, 0, 0, 0, 0, 0],
-        [1, 1, 1, 1, 0, 0],
-    ],
-    "pre-padding": [[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 1], [0, 0, 1, 1, 1, 1]],
-    "holes": [[1, 0, 1, 0, 1, 1], [0, 1, 1, 0, 1, 0], [1, 1, 0, 1, 1, 1], [0, 0, 1, 0, 0, 0]],
-    "empty-sequence": [
-        [0, 0, 0, 0, 0, 0],
-        [1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 1, 1],
-        [1, 0, 0, 0, 0, 0],
-    ],
-}
+MASKS = RECURRENT_MASKS
 GRU_CONFIGS = [
     {},
     {"return_sequences": True, "return_state": True},

@@ -20,7 +20,7 @@ from kerastorch.layers import (
     SimpleRNNCell,
     StackedRNNCells,
 )
-from tests.helpers import assert_close
+from tests.helpers import RECURRENT_MASKS, assert_close
 
 CELLS = {"LSTMCell": LSTMCell, "GRUCell": GRUCell, "SimpleRNNCell": SimpleRNNCell}
 LAYER_OF = {"LSTMCell": LSTM, "GRUCell": GRU, "SimpleRNNCell": SimpleRNN}
@@ -34,23 +34,7 @@ CELL_CONFIGS = {
     "SimpleRNNCell": [{}, {"use_bias": False}, {"activation": "relu"}, {"activation": None}],
 }
 CELL_CASES = [(name, config) for name, configs in CELL_CONFIGS.items() for config in configs]
-MASKS = {
-    "no-mask": None,
-    "post-padding": [
-        [1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 1, 1],
-        [1, 0, 0, 0, 0, 0],
-        [1, 1, 1, 1, 0, 0],
-    ],
-    "pre-padding": [[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 1], [0, 0, 1, 1, 1, 1]],
-    "holes": [[1, 0, 1, 0, 1, 1], [0, 1, 1, 0, 1, 0], [1, 1, 0, 1, 1, 1], [0, 0, 1, 0, 0, 0]],
-    "empty-sequence": [
-        [0, 0, 0, 0, 0, 0],
-        [1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 1, 1],
-        [1, 0, 0, 0, 0, 0],
-    ],
-}
+MASKS = RECURRENT_MASKS
 SEQUENCE_CONFIGS = [
     {},
     {"return_sequences": True, "return_state": True},
