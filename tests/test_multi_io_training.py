@@ -411,3 +411,114 @@ def test_predict_on_batch_with_a_dict_of_inputs_is_one_batch(keras, two_input_da
     keras_model = two_input_model(keras)
     model = twin(keras_model, two_input_model(kerastorch))
     assert_close(model.predict_on_batch(x), keras_model.predict_on_batch(x), atol=1e-5)
+
+
+# -- streams of structured batches -----------------------------------------------------------------
+
+
+def two_in_two_out_model(lib):
+    prices = lib.Input((None, 4), name="prices")
+    sector = lib.Input((3,), name="sector")
+    merged = lib.layers.Concatenate()([lib.layers.LSTM(5)(prices), sector])
+    return lib.Model(
+        [prices, sector],
+        [lib.layers.Dense(1, name="level")(merged), lib.layers.Dense(1, name="risk")(merged)],
+    )
+
+
+def structured_batches(two_input_data, as_lists=False):
+    """Batches of 8 of a dict of inputs and a dict of targets (or lists in model order), with
+    per-output sample weights."""
+    x, y = two_input_data
+    risk = (x["sector"][:, 1:2] * 0.5).astype("float32")
+    weight = np.linspace(0.5, 1.5, len(y)).astype("float32")
+    batches = []
+    for i in range(0, len(y), 8):
+        rows = slice(i, i + 8)
+        inputs = {name: values[rows] for name, values in x.items()}
+        targets = {"level": y[rows], "risk": risk[rows]}
+        weights = [weight[rows], np.ones(len(weight[rows]), "float32")]  # Keras: a list only
+        if as_lists:
+            inputs, targets = [inputs["prices"], inputs["sector"]], list(targets.values())
+        batches.append((inputs, targets, weights))
+    return batches
+
+
+@pytest.mark.parametrize("source", ["generator", "PyDataset", "Pipeline", "lists"])
+def test_streams_of_dict_batches_train_evaluate_and_predict_as_keras(keras, two_input_data, source):
+    """Generators, PyDatasets and Pipelines that yield dicts (or lists) per input and output."""
+    keras_model = two_in_two_out_model(keras)
+    model = twin(keras_model, two_in_two_out_model(kerastorch))
+    compile_both(keras_model, model, keras, loss=["mse", "mae"], metrics=[["mae"], []])
+    batches = structured_batches(two_input_data, as_lists=source == "lists")
+
+    def feed(lib):  # Keras is always fed by a generator: the same batches in the same order
+        if source == "PyDataset" and lib is kerastorch:
+
+            class Batches(kerastorch.utils.PyDataset):
+                def __len__(self):
+                    return len(batches)
+
+                def __getitem__(self, index):
+                    return batches[index]
+
+            return Batches()
+        if source == "Pipeline" and lib is kerastorch:
+            return kerastorch.utils.Pipeline.of_batches(len(batches), batches.__getitem__)
+        return (batch for _ in range(3) for batch in batches)
+
+    steps = {"steps_per_epoch": len(batches)} if source in ("generator", "lists") else {}
+    expected = keras_model.fit(
+        feed(keras), steps_per_epoch=len(batches), epochs=3, shuffle=False, verbose=0
+    )
+    actual = model.fit(feed(kerastorch), epochs=3, shuffle=False, verbose=0, **steps)
+    assert_same_history(actual.history, expected.history)
+    assert_same_weights(model, keras_model)
+    steps = {"steps": len(batches)}
+    assert_same_history(
+        model.evaluate(feed(kerastorch), verbose=0, return_dict=True, **steps),
+        keras_model.evaluate(feed(keras), verbose=0, return_dict=True, **steps),
+        atol=1e-5,
+    )
+    inputs_only = [(batch[0],) for batch in batches]
+    predicted = model.predict((b for b in inputs_only), verbose=0, **steps)
+    expected = keras_model.predict((b for b in inputs_only), verbose=0, **steps)
+    assert_close(predicted, expected, atol=1e-5)
+
+
+def test_a_torch_dataset_of_dict_samples_is_collated_per_input(keras, two_input_data):
+    x, y = two_input_data
+
+    class Samples(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(y)
+
+        def __getitem__(self, i):
+            return {"sector": x["sector"][i], "prices": x["prices"][i]}, y[i]
+
+    keras_model = two_input_model(keras)
+    model = twin(keras_model, two_input_model(kerastorch))
+    compile_both(keras_model, model, keras, loss="mse")
+    expected = keras_model.fit(x, y, **FIT).history
+    assert_same_history(model.fit(Samples(), **FIT).history, expected)
+    assert_same_weights(model, keras_model)
+
+
+def test_structured_stream_errors_name_the_model_and_the_keys(two_input_data):
+    x, y = two_input_data
+    model = two_input_model(kerastorch)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(
+        ValueError, match=r"Model '.*' has inputs \['prices', 'sector'\]; x has no \['sector'\]"
+    ):
+        model.fit(iter([({"prices": x["prices"]}, y)]), verbose=0)
+    with pytest.raises(
+        ValueError, match=r"has 2 inputs \['prices', 'sector'\], received one ndarray"
+    ):
+        model.fit(iter([(x["prices"], y)]), verbose=0)
+    with pytest.raises(ValueError, match=r"x has 32 samples .* y has shape \(31, 1\)"):
+        model.fit(iter([(x, y[:31])]), verbose=0)
+    sequential = kerastorch.Sequential([kerastorch.Input((3,)), kerastorch.layers.Dense(1)])
+    sequential.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(TypeError, match=r"dict \(keys \['sector'\]\).*takes one input"):
+        sequential.fit(iter([({"sector": x["sector"]}, y)]), verbose=0)

@@ -51,17 +51,6 @@ def models(keras):
     return reference, model
 
 
-def without_resets(log):
-    """Keras's iterator reset calls on_epoch_end before every evaluation pass (an ``end`` right
-    after another ``end``, or first): drop those to compare the passes themselves."""
-    kept = []
-    for entry in log:
-        if entry == ("end",) and (not kept or kept[-1] == ("end",)):
-            continue
-        kept.append(entry)
-    return kept
-
-
 @pytest.mark.parametrize("variant", ["tuples", "lists", "sample_weights"])
 def test_fit_reads_the_same_batches_calls_the_same_hooks_and_gives_the_same_history(keras, variant):
     reference, model = models(keras)
@@ -82,29 +71,57 @@ def test_fit_reads_the_same_batches_calls_the_same_hooks_and_gives_the_same_hist
         verbose=0,
         validation_data=our_class(log, count=2, **kwargs),
     )
-    # Batch 0 in a pass of its own (to build), then per epoch: the 5 batches, the 2 validation
-    # batches, each pass between on_epoch_begin and on_epoch_end.
-    assert log == without_resets(keras_log)
+    # Batch 0 in a pass of its own (to build), then per epoch: the 5 batches, then a restart
+    # (a lone on_epoch_end) and the 2 validation batches, each pass between the hooks.
+    assert log == keras_log
     assert log[:3] == [("begin",), ("get", 0), ("end",)]
+    assert log[9:11] == [("end",), ("end",)]
     for key in ("loss", "val_loss"):
         np.testing.assert_allclose(actual.history[key], expected.history[key], rtol=1e-5)
     for ours, theirs in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
-    # evaluate and predict: one pass in order (kerastorch reads batch 0 once more first).
+    # evaluate after fit: a restart, then one pass in order; predict: one pass.
     keras_log.clear(), log.clear()
     np.testing.assert_allclose(
         model.evaluate(our_class(log, **kwargs), verbose=0),
         reference.evaluate(keras_class(keras_log, **kwargs), verbose=0),
         rtol=1e-5,
     )
-    assert log[3:] == without_resets(keras_log)
+    assert log == keras_log == [("end",), ("begin",), *[("get", i) for i in range(5)], ("end",)]
     keras_log.clear(), log.clear()
     np.testing.assert_allclose(
         model.predict(our_class(log, **kwargs), verbose=0),
         reference.predict(keras_class(keras_log, **kwargs), verbose=0),
         atol=1e-5,
     )
-    assert log[3:] == keras_log == [("begin",), *[("get", i) for i in range(5)], ("end",)]
+    assert log == keras_log == [("begin",), *[("get", i) for i in range(5)], ("end",)]
+
+
+def test_reads_and_hooks_follow_keras_across_compile_fit_evaluate_and_predict(keras):
+    """A batch is read ahead only while the model or its compiled metrics are unbuilt (after
+    each compile), as Keras's symbolic build reads it; otherwise a lone on_epoch_end restarts
+    the dataset before fit and evaluate, and predict reads nothing ahead."""
+    logs = {}
+    for name, library in (("keras", keras), ("ours", kt)):
+        log = logs[name] = []
+        windows = dataset_class(library.utils.PyDataset)
+        model = library.Sequential([library.Input((3,)), library.layers.Dense(1)])
+        for action in ("compile", "evaluate", "fit", "fit", "compile", "fit", "predict"):
+            log.append(action)
+            if action == "compile":
+                model.compile(optimizer="sgd", loss="mse")
+            elif action == "fit":
+                model.fit(windows(log, count=2), shuffle=False, verbose=0)
+            else:
+                getattr(model, action)(windows(log, count=2), verbose=0)
+    assert logs["ours"] == logs["keras"]
+    read = [("begin",), ("get", 0), ("end",)]
+    passes = [("begin",), ("get", 0), ("get", 1), ("end",)]
+    assert logs["ours"] == [
+        *["compile", "evaluate", *read, *passes],
+        *["fit", ("end",), *passes, "fit", ("end",), *passes],
+        *["compile", "fit", *read, *passes, "predict", *passes],
+    ]
 
 
 def test_shuffle_orders_the_batches_anew_every_epoch_as_keras(keras):
@@ -162,7 +179,7 @@ def test_steps_per_epoch_continue_through_the_batches_as_keras(keras):
             verbose=0,
         )
     # After the build's batch 0, epochs of batches (0, 1), (2), (0, 1), as Keras.
-    assert log == without_resets(keras_log)
+    assert log == keras_log
     assert [i for _, *i in log if i] == [[0], [0], [1], [2], [0], [1]]
 
 

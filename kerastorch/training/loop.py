@@ -160,6 +160,8 @@ def fit(
             run.reduce_metrics(compiled)  # the logs of all processes
             epoch_logs = compiled.results()
             if val_epochs is not None and (epoch + 1) % validation_freq == 0:
+                if val_data.epoch_hooks:  # restarted before each validation, as in Keras
+                    val_data.on_epoch_end()
                 val_logs = _run_evaluation(
                     model, compiled, val_epochs, placement, callback_list, run
                 )
@@ -302,7 +304,7 @@ def predict(
     )
     data_module.require_end(predict_data, steps)
     run = current_run()
-    placement = run.place(model, _prepare(model, predict_data))
+    placement = run.place(model, _prepare(model, predict_data, predicting=True))
     predict_data = run.shard(predict_data, training=False, source="predict(x)")
     verbose = _verbose(verbose)
     callback_list = CallbackList(
@@ -505,13 +507,19 @@ def _require_compiled(model: Any, action: str):
     return model.compiled
 
 
-def _prepare(model: Any, data: DataAdapter) -> Placement:
+def _prepare(model: Any, data: DataAdapter, *, predicting: bool = False) -> Placement:
     """Build the model from the data's first batch if needed; return where its weights live.
 
     The first batch is read even for a built model, so that empty inputs fail here; streams keep
-    it for their first epoch.
+    it for their first epoch. An input with epoch hooks (a ``PyDataset``, which knows its length)
+    is read as Keras reads it (NOTE [PyDataset epochs] in ``data/py_datasets.py``).
     """
-    first = data.first_batch()
+    if data.epoch_hooks:
+        first = _first_pass(model, data, predicting)
+        if first is None:
+            return _placement(model)
+    else:
+        first = data.first_batch()
     if first.mask is not None:
         _check_ragged_input(model, data)
     if not model.built:
@@ -534,9 +542,25 @@ def _prepare(model: Any, data: DataAdapter) -> Placement:
                 reset_states = getattr(model, "reset_states", None)
                 if callable(reset_states):  # that forward must not advance stateful layers
                     reset_states()
+    return _placement(model)
+
+
+def _placement(model: Any) -> Placement:
     if model.compiled is not None:
         model.compiled.place(model)
     return placement_of(model)
+
+
+def _first_pass(model: Any, data: DataAdapter, predicting: bool) -> Batch | None:
+    """Keras's reading of a PyDataset before a pass: ``fit`` and ``evaluate`` read a batch in a
+    pass of its own while the model or its compiled metrics are unbuilt, and otherwise only
+    restart it (``on_epoch_end``); ``predict`` reads ahead only to build an unbuilt model."""
+    compiled = model.compiled
+    if model.built and (predicting or compiled is None or compiled.metric_entries is not None):
+        if not predicting:
+            data.on_epoch_end()
+        return None
+    return data.first_batch()
 
 
 def _check_ragged_input(model: Any, data: DataAdapter) -> None:

@@ -133,18 +133,18 @@ def is_batch_source(value: Any) -> bool:
     return hasattr(value, "__next__") or hasattr(value, "__iter__")
 
 
-def _source_data(x: Any) -> InputData:
+def _source_data(x: Any, signature: Signature) -> InputData:
     if isinstance(x, Pipeline):
-        return PipelineData(x)
+        return PipelineData(x, signature)
     if isinstance(x, PyDataset):
-        return PyDatasetData(x)
+        return PyDatasetData(x, signature)
     if isinstance(x, DataLoader):
-        return BatchStreamData(x)
+        return BatchStreamData(x, signature)
     if isinstance(x, IterableDataset):
-        return IterableDatasetData(x)
+        return IterableDatasetData(x, signature)
     if isinstance(x, Dataset):
-        return DatasetData(x)
-    return BatchStreamData(x)
+        return DatasetData(x, signature=signature)
+    return BatchStreamData(x, signature)
 
 
 def _kind(data: InputData) -> str:
@@ -200,7 +200,7 @@ def as_data(
             )
         x, y, sample_weight = (*x, None)[:3]
     if is_batch_source(x):
-        data = _source_data(x)
+        data = _source_data(x, signature)
         kind = _kind(data)
         if y is not None:
             raise ValueError(

@@ -1,7 +1,10 @@
 """What one item of a dataset, loader or generator means, and how it becomes a :class:`Batch`.
 
 A *batch element* (what a DataLoader or a generator yields) is Keras's ``(x,)``, ``(x, y)`` or
-``(x, y, sample_weight)``; a list counts as a tuple and a lone tensor or array is ``x``.
+``(x, y, sample_weight)``; a list counts as a tuple and a lone tensor, array or dict is ``x``.
+For a model of several inputs or outputs (its :class:`~kerastorch.training.data.structured.
+Signature`), ``x`` (and ``y``, ``sample_weight``) may be a dict keyed by input (output) name or a
+list with one array per input, as ``fit`` takes arrays (``structured.py``).
 A *sample* (what ``dataset[i]`` returns) has the same structure for one sample; samples are
 collated field by field with :func:`collate`.
 
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from kerastorch.symbolic import map_structure
 from kerastorch.training.data.arrays import TextArray, is_text
 from kerastorch.training.data.base import (
     Batch,
@@ -28,11 +32,18 @@ from kerastorch.training.data.base import (
     to_tensor,
 )
 from kerastorch.training.data.ragged import pad_batch
+from kerastorch.training.data.structured import (
+    SINGLE,
+    Signature,
+    is_structure,
+    single,
+    structure_template,
+)
 
 STRUCTURE = "(x,), (x, y) or (x, y, sample_weight)"
 
 
-def unpack(element: Any, source: str) -> tuple[Any, Any, Any]:
+def unpack(element: Any, source: str, signature: Signature = SINGLE) -> tuple[Any, Any, Any]:
     """``(x, y, sample_weight)`` from one yielded batch, with None for what is missing."""
     if torch.is_tensor(element) or isinstance(element, np.ndarray):
         return element, None, None
@@ -41,9 +52,11 @@ def unpack(element: Any, source: str) -> tuple[Any, Any, Any]:
     if isinstance(element, tuple) and 1 <= len(element) <= 3:
         return (*element, None, None)[:3]
     if isinstance(element, dict):
+        if signature.structured:  # Keras: a dict alone is x, keyed by input name
+            return element, None, None
         raise TypeError(
-            f"{source} yielded a dict (keys {sorted(map(str, element))}); kerastorch models take "
-            f"one input: yield tuples {STRUCTURE}."
+            f"{source} yielded a dict (keys {sorted(map(str, element))}), but model "
+            f"'{signature.model}' takes one input: yield tuples {STRUCTURE}."
         )
     what = f"a tuple of length {len(element)}" if isinstance(element, tuple) else type(element)
     raise ValueError(f"{source} must yield batches {STRUCTURE} (tuples or lists), received {what}.")
@@ -91,52 +104,124 @@ def _as_padded_pair(x: Any) -> tuple[Any, torch.Tensor] | None:
     return padded, mask
 
 
+def _convert_structured(
+    value: Any, names: Any, arg: str, role: str, signature: Signature
+) -> tuple[Any, Any] | None:
+    """``value`` as one tensor per input (``role="inputs"``) or output, in its list or dict
+    structure, with the masks of its ragged fields in the same structure (or None); None when
+    ``value`` is one array."""
+    value = single(value, names, arg, signature.model)
+    if not is_structure(value, names, role, signature.model):
+        return None
+    template = structure_template(value, names, arg, role, signature.model)
+    keys = list(template) if isinstance(template, dict) else range(len(template))
+    fields = [convert_field(value[key], f"{arg}[{key!r}]") for key in keys]
+    tensors, masks = [field[0] for field in fields], [field[1] for field in fields]
+    mask_given = any(mask is not None for mask in masks)
+    if isinstance(template, dict):
+        tensors, masks = dict(zip(keys, tensors, strict=True)), dict(zip(keys, masks, strict=True))
+    return tensors, masks if mask_given else None
+
+
+def _is_structure_of_arrays(value: Any) -> bool:
+    """A dict, or a list or tuple of arrays (a list of numbers is one array)."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, (list, tuple)) and all(
+        torch.is_tensor(item) or isinstance(item, np.ndarray) for item in value
+    )
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value) if isinstance(value, list) else [value]
+
+
 def to_batch(
     element: Any,
     source: str,
     *,
     class_weight: dict[int, float] | None = None,
     check: bool = True,
+    signature: Signature = SINGLE,
 ) -> Batch:
     """Convert one yielded batch ``(x,)`` / ``(x, y)`` / ``(x, y, sample_weight)`` to a Batch.
 
     ``class_weight`` (Keras's rule for batched inputs) turns ``y`` into sample weights; a batch
     that carries its own sample weights cannot also take ``class_weight``. ``check`` looks for
     NaN / inf in CPU tensors (never on an accelerator: that would be a host sync per step).
+    ``signature`` (the model's) says whether a list or dict ``x`` / ``y`` holds one array per
+    input or output.
 
     Example:
         >>> batch = to_batch(([[1.0], [2.0]], [0, 1]), "generator", class_weight={1: 3.0})
         >>> batch.sample_weight
         tensor([1., 3.])
+        >>> two_inputs = Signature(("a", "b"), ("out",), True)
+        >>> batch = to_batch(({"a": [[1.0]], "b": [[2.0, 3.0]]}, [[0.0]]), "generator",
+        ...                  signature=two_inputs)
+        >>> {key: tuple(value.shape) for key, value in batch.x.items()}
+        {'a': (1, 1), 'b': (1, 2)}
     """
-    x, y, sample_weight = unpack(element, source)
+    x, y, sample_weight = unpack(element, source, signature)
     if x is None:
         raise ValueError(f"{source} yielded a batch without x: {STRUCTURE} expected.")
-    pair = _as_padded_pair(x)
-    if pair is not None:
+    structured_x = structured_y = None
+    if signature.structured:
+        structured_x = _convert_structured(x, signature.inputs, "x", "inputs", signature)
+        if y is not None:
+            structured_y = _convert_structured(y, signature.outputs, "y", "outputs", signature)
+    if structured_x is None and isinstance(x, dict):
+        raise TypeError(
+            f"{source} gave x as a dict (keys {sorted(map(str, x))}), but model "
+            f"'{signature.model}' takes one input: give x as one array."
+        )
+    pair = None if structured_x is not None else _as_padded_pair(x)
+    if structured_x is not None:
+        x, mask = structured_x
+    elif pair is not None:
         x, mask = convert_field(pair[0], "x")[0], pair[1].to(pair[0].device)
     else:
         x, mask = convert_field(x, "x")
-    if y is not None:
+    if structured_y is not None:
+        y = structured_y[0]
+    elif y is not None:
         y, _ = convert_field(y, "y")
     if sample_weight is not None:
-        sample_weight = convert_field(sample_weight, "sample_weight")[0].float()
+        if structured_y is not None and _is_structure_of_arrays(sample_weight):
+            weights = _convert_structured(
+                sample_weight, signature.outputs, "sample_weight", "outputs", signature
+            )[0]
+            sample_weight = map_structure(lambda weight: weight.float(), weights)
+        else:
+            sample_weight = convert_field(sample_weight, "sample_weight")[0].float()
         if class_weight is not None:
             raise ValueError(
                 "You cannot specify `class_weight` and `sample_weight` at the same time: "
                 f"{source} yields its own sample weights ((x, y, sample_weight) batches)."
             )
     elif class_weight is not None and y is not None:
-        sample_weight = class_weights_to_sample_weights(y, class_weight)
-    n = len(x) if np.ndim(x) else 0
-    for arg, value in (("y", y), ("sample_weight", sample_weight)):
-        if value is not None and (value.dim() == 0 or len(value) != n):
+        if structured_y is not None:
             raise ValueError(
-                f"{source} yielded a batch whose x has {n} samples (shape {tuple(x.shape)}) but "
-                f"whose {arg} has shape {tuple(value.shape)}; they need the same first axis."
+                "`class_weight` is only supported for Models with a single output; "
+                f"{source} yields targets for several outputs: yield sample weights instead."
+            )
+        sample_weight = class_weights_to_sample_weights(y, class_weight)
+    first = _leaves(x)[0]
+    n = len(first) if np.ndim(first) else 0
+    named = [("x", value) for value in _leaves(x)[1:]]
+    named += [("y", value) for value in ([] if y is None else _leaves(y))]
+    named += [("sample_weight", value) for value in _leaves(sample_weight)]
+    for arg, value in named:
+        if value is not None and (np.ndim(value) == 0 or len(value) != n):
+            raise ValueError(
+                f"{source} yielded a batch whose x has {n} samples (shape "
+                f"{tuple(first.shape)}) but whose {arg} has shape {tuple(value.shape)}; they "
+                "need the same first axis."
             )
     if check:
-        for arg, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        for arg, value in [("x", first), *named]:
             if torch.is_tensor(value) and value.device.type == "cpu":
                 check_finite(value, f"{arg} (in a batch from {source})")
     return Batch(x, y, sample_weight, mask)
@@ -144,15 +229,11 @@ def to_batch(
 
 def collate(samples: Sequence[Any], source: str) -> tuple[Any, ...]:
     """Samples ``[(x_i, y_i), ...]`` (or ``[x_i, ...]``) as one batch element ``(xs, ys)``:
-    one list per field, converted later by :func:`to_batch` (stacked, or padded if ragged)."""
+    one list per field, converted later by :func:`to_batch` (stacked, or padded if ragged). A
+    field that is a dict in every sample (one array per input name) becomes a dict of lists."""
     first = samples[0]
-    if isinstance(first, dict):
-        raise TypeError(
-            f"{source} returned a dict sample; kerastorch models take one input: return tuples "
-            "(x, y) or (x, y, sample_weight) from __getitem__."
-        )
     if not isinstance(first, (tuple, list)):
-        return (list(samples),)
+        return (_collate_field(samples, source),)
     size = len(first)
     if not 1 <= size <= 3:
         raise ValueError(
@@ -161,4 +242,16 @@ def collate(samples: Sequence[Any], source: str) -> tuple[Any, ...]:
         )
     if any(not isinstance(s, (tuple, list)) or len(s) != size for s in samples):
         raise ValueError(f"{source} returned samples of different structures in one batch.")
-    return tuple(list(field) for field in zip(*samples, strict=True))
+    return tuple(_collate_field(field, source) for field in zip(*samples, strict=True))
+
+
+def _collate_field(items: Sequence[Any], source: str) -> Any:
+    if not isinstance(items[0], dict):
+        return list(items)
+    keys = list(items[0])
+    if any(not isinstance(item, dict) or list(item) != keys for item in items):
+        raise ValueError(
+            f"{source} returned samples whose dicts have different keys in one batch; every "
+            f"sample needs the keys {keys}."
+        )
+    return {key: [item[key] for item in items] for key in keys}

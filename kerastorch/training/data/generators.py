@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 
 from kerastorch.training.data.base import Batch, DataAdapter, InputData
 from kerastorch.training.data.elements import collate, to_batch
+from kerastorch.training.data.structured import SINGLE, Signature
 
 
 class StreamData(InputData):
@@ -41,14 +42,16 @@ class StreamData(InputData):
         one_shot: It can be read only once (a generator or iterator).
         infinite: It never ends (a repeated dataset).
         yields_samples: Its items are samples, batched with ``fit``'s ``batch_size``.
+        signature: The model's, to read dicts and lists of several inputs or outputs.
     """
 
     one_shot = False
     infinite = False
     yields_samples = False
 
-    def __init__(self, source: Any) -> None:
+    def __init__(self, source: Any, signature: Signature = SINGLE) -> None:
         self.source = source
+        self.signature = signature
 
     @property
     def input_type(self) -> type:
@@ -76,8 +79,8 @@ class BatchStreamData(StreamData):
         [(2, 3, 1), (2, 5, 1)]
     """
 
-    def __init__(self, source: Iterable[Any]) -> None:
-        super().__init__(source)
+    def __init__(self, source: Iterable[Any], signature: Signature = SINGLE) -> None:
+        super().__init__(source, signature)
         self.one_shot = hasattr(source, "__next__")
         if isinstance(source, DataLoader):
             self.description = "a torch DataLoader"
@@ -136,13 +139,14 @@ class StreamAdapter(DataAdapter):
         return math.ceil(count / self.batch_size)
 
     def _fresh(self) -> Iterator[Batch]:
-        items, source, class_weight = self.stream.items(), self.description, self.class_weight
+        items, source = self.stream.items(), self.description
+        options = {"class_weight": self.class_weight, "signature": self.stream.signature}
         if self.batch_size is None:
             for element in items:
-                yield to_batch(element, source, class_weight=class_weight)
+                yield to_batch(element, source, **options)
             return
         while chunk := list(itertools.islice(items, self.batch_size)):
-            yield to_batch(collate(chunk, source), source, class_weight=class_weight)
+            yield to_batch(collate(chunk, source), source, **options)
 
     def batches(self) -> Iterator[Batch]:
         if self._pending is not None:  # resume after the batch the model was built from

@@ -7,6 +7,7 @@ ready batches whose count is known, re-iterated every epoch. ``fit``'s ``batch_s
 from __future__ import annotations
 
 from kerastorch.training.data.generators import BatchStreamData
+from kerastorch.training.data.structured import SINGLE, Signature
 from kerastorch.utils.dataset import INFINITE, Pipeline
 
 
@@ -22,8 +23,8 @@ class PipelineData(BatchStreamData):
         (3, [2, 2, 1])
     """
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        super().__init__(pipeline)
+    def __init__(self, pipeline: Pipeline, signature: Signature = SINGLE) -> None:
+        super().__init__(pipeline, signature)
         self.description = f"a dataset ({pipeline.description})"
         self.infinite = int(pipeline.cardinality()) == INFINITE
 

@@ -6,11 +6,15 @@ NOTE [PyDataset epochs]
     As Keras: every pass over the dataset (a ``fit`` epoch, a validation, ``evaluate``,
     ``predict``) calls ``on_epoch_begin`` before its first batch and ``on_epoch_end`` after its
     last (``EpochIterator`` calls the adapter's hooks; a pass cut short by ``stop_training``
-    ends without ``on_epoch_end``, as in Keras). The model is built from batch 0, read in a
-    pass of its own (``on_epoch_begin``, ``dataset[0]``, ``on_epoch_end``), as Keras reads it
-    before the first epoch of ``fit``. Worker processes are started for every pass, from the
+    ends without ``on_epoch_end``, as in Keras). Before the passes, ``fit`` and ``evaluate``
+    restart the dataset as Keras's iterator reset does: while the model or its compiled metrics
+    are unbuilt (the first ``fit`` or ``evaluate`` after ``compile``) they read its first batch
+    in a pass of its own (``on_epoch_begin``, the first batch in the pass's order, then
+    ``on_epoch_end``), and otherwise call ``on_epoch_end`` alone; each validation inside
+    ``fit`` is preceded by that lone ``on_epoch_end`` too. ``predict`` reads nothing ahead
+    unless the model is unbuilt (then batch 0 in a pass of its own; Keras builds from its
+    first predicted batch instead). Worker processes are started for every pass, from the
     dataset as ``on_epoch_end`` left it, as Keras sends the dataset to its workers every epoch.
-    Keras additionally calls ``on_epoch_end`` before each evaluation (its iterator's reset).
 """
 
 from __future__ import annotations
@@ -27,14 +31,16 @@ from torch.utils.data import DataLoader, Dataset
 
 from kerastorch.training.data.base import Batch, DataAdapter, InputData
 from kerastorch.training.data.elements import to_batch
+from kerastorch.training.data.structured import SINGLE, Signature
 from kerastorch.utils.py_dataset import PyDataset
 
 
 class PyDatasetData(InputData):
     """A :class:`~kerastorch.utils.PyDataset` given to ``fit`` / ``evaluate`` / ``predict``."""
 
-    def __init__(self, dataset: PyDataset) -> None:
+    def __init__(self, dataset: PyDataset, signature: Signature = SINGLE) -> None:
         self.dataset = dataset
+        self.signature = signature
         self.description = f"the PyDataset {type(dataset).__name__}"
         count = dataset.num_batches
         if count is not None and count <= 0:
@@ -144,7 +150,12 @@ class PyDatasetAdapter(DataAdapter):
                 yield dataset[index]
 
     def _to_batch(self, element: Any) -> Batch:
-        return to_batch(element, self.description, class_weight=self.class_weight)
+        return to_batch(
+            element,
+            self.description,
+            class_weight=self.class_weight,
+            signature=self.data.signature,
+        )
 
     def batches(self) -> Iterator[Batch]:
         for element in self._read(self._order(self.shuffle)):
@@ -161,8 +172,10 @@ class PyDatasetAdapter(DataAdapter):
         self.on_epoch_end()
 
     def first_batch(self) -> Batch:
-        """Batch 0, read in a pass of its own (NOTE [PyDataset epochs])."""
+        """The first batch of a pass in the adapter's order (a random one when shuffled), read
+        in a pass of its own (NOTE [PyDataset epochs])."""
         self.on_epoch_begin()
-        batch = self._to_batch(self.dataset[0])
+        index = next(iter(self._order(self.shuffle)))
+        batch = self._to_batch(self.dataset[index])
         self.on_epoch_end()
         return batch

@@ -109,7 +109,9 @@ def single(value: Any, names: Sequence[str] | None, arg: str, model: str) -> Any
     return value
 
 
-def _template(value: Any, names: Sequence[str] | None, arg: str, role: str, model: str) -> Any:
+def structure_template(
+    value: Any, names: Sequence[str] | None, arg: str, role: str, model: str
+) -> Any:
     """The structure of ``value`` with its leaves replaced by None, checked against ``names``."""
     if isinstance(value, dict):
         if names is not None:
@@ -197,7 +199,7 @@ class StructuredData(IndexedData):
         x = single(x, signature.inputs, "x", model)
         y = None if y is None else single(y, signature.outputs, "y", model)
         self.x_template = (
-            _template(x, signature.inputs, "x", "inputs", model)
+            structure_template(x, signature.inputs, "x", "inputs", model)
             if is_structure(x, signature.inputs, "inputs", model)
             else 0
         )
@@ -206,7 +208,7 @@ class StructuredData(IndexedData):
         self.y: list[Column] | None = None
         if y is not None:
             if is_structure(y, signature.outputs, "outputs", model):
-                self.y_template = _template(y, signature.outputs, "y", "outputs", model)
+                self.y_template = structure_template(y, signature.outputs, "y", "outputs", model)
             self.y = _columns(y, self.y_template, "y")
         self.sample_weight_template: Any = 0
         self.sample_weight: list[Column] | None = None
@@ -219,7 +221,7 @@ class StructuredData(IndexedData):
                 )
             ):
                 names = signature.outputs
-                self.sample_weight_template = _template(
+                self.sample_weight_template = structure_template(
                     sample_weight, names, "sample_weight", "outputs", model
                 )
             self.sample_weight = _columns(

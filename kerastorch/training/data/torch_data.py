@@ -26,6 +26,7 @@ from kerastorch.training.data.base import Batch
 from kerastorch.training.data.elements import collate, to_batch
 from kerastorch.training.data.generators import StreamData
 from kerastorch.training.data.indexed import IndexedData, index_tensor
+from kerastorch.training.data.structured import SINGLE, Signature
 
 Gather = Callable[[torch.Tensor], Any]
 
@@ -65,8 +66,14 @@ class DatasetData(IndexedData):
         (50, (4, 1))
     """
 
-    def __init__(self, dataset: Dataset, class_weight: dict[int, float] | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        class_weight: dict[int, float] | None = None,
+        signature: Signature = SINGLE,
+    ) -> None:
         self.dataset = dataset
+        self.signature = signature
         self.size = _sample_count(dataset)
         if self.size == 0:
             raise ValueError(f"x is an empty torch Dataset ({type(dataset).__name__}).")
@@ -84,7 +91,7 @@ class DatasetData(IndexedData):
     def with_class_weight(self, class_weight: dict[int, float]) -> DatasetData:
         """Keras's ``class_weight``, applied to each batch (a dataset that yields its own sample
         weights cannot take it)."""
-        return DatasetData(self.dataset, class_weight)
+        return DatasetData(self.dataset, class_weight, self.signature)
 
     def fetch(self, index: torch.Tensor) -> Any:
         """The batch element of samples ``index`` (NOTE [vectorized gathers])."""
@@ -99,7 +106,9 @@ class DatasetData(IndexedData):
 
     def batch(self, index: slice | torch.Tensor) -> Batch:
         element = self.fetch(index_tensor(index))
-        return to_batch(element, self.description, class_weight=self.class_weight)
+        return to_batch(
+            element, self.description, class_weight=self.class_weight, signature=self.signature
+        )
 
 
 class IterableDatasetData(StreamData):
@@ -121,8 +130,8 @@ class IterableDatasetData(StreamData):
 
     yields_samples = True
 
-    def __init__(self, dataset: IterableDataset) -> None:
-        super().__init__(dataset)
+    def __init__(self, dataset: IterableDataset, signature: Signature = SINGLE) -> None:
+        super().__init__(dataset, signature)
         self.description = f"the torch IterableDataset {type(dataset).__name__}"
 
     def num_items(self) -> int | None:
