@@ -10,30 +10,41 @@ Example:
     >>> model.compile(optimizer="adam", loss="mse")
 """
 
-from kerastorch import (
-    activations,
-    backend,
-    callbacks,
-    constraints,
-    distribute,
-    export,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    mixed_precision,
-    models,
-    ops,
-    optimizers,
-    random,
-    regularizers,
-    saving,
-    schedules,
-    utils,
-)
-from kerastorch.layers import Input
-from kerastorch.models import Model, Sequential
-from kerastorch.version import __version__
+import gc as _gc
+
+# NOTE: the import creates many objects but no garbage: collecting during it would only traverse torch's
+# heap (a full collection, about 0.1 s, right after `import torch`). The collector's state is
+# restored as it was.
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from kerastorch import (
+        activations,
+        backend,
+        callbacks,
+        constraints,
+        distribute,
+        export,
+        initializers,
+        layers,
+        losses,
+        metrics,
+        mixed_precision,
+        models,
+        ops,
+        optimizers,
+        random,
+        regularizers,
+        saving,
+        schedules,
+        utils,
+    )
+    from kerastorch.layers import Input
+    from kerastorch.models import Model, Sequential
+    from kerastorch.version import __version__
+finally:
+    if _collecting:
+        _gc.enable()
 
 __all__ = [
     "Input",

@@ -52,3 +52,29 @@ def test_import_kerastorch_imports_no_heavy_module():
     )
     imported = json.loads(result.stdout.strip().splitlines()[-1])
     assert imported["kerastorch"] == imported["torch"]  # nothing beyond what torch imports
+
+
+def test_import_restores_the_garbage_collectors_state():
+    """The import runs with the collector paused (NOTE in ``kerastorch/__init__.py``) and leaves
+    it as it found it, on or off."""
+    script = (
+        "import gc, json, sys\n"
+        "import torch\n"
+        "if sys.argv[1] == 'off':\n"
+        "    gc.disable()\n"
+        "import kerastorch\n"
+        "print(json.dumps(gc.isenabled()))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    states = {}
+    for state in ("on", "off"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, state],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=SUBPROCESS_TIMEOUT,
+            check=True,
+        )
+        states[state] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert states == {"on": True, "off": False}
