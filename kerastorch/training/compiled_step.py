@@ -56,6 +56,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
+from torch.optim import optimizer as torch_optimizer
 
 from kerastorch import optimizers as optimizers_module
 from kerastorch.layers.rnn_cells import unrolled_recurrence
@@ -100,6 +101,9 @@ class CompiledTrainStep:
         self.cuda = placement_of(model).device.type == "cuda"
         compiled.penalty_layers()  # found (and cached) before tracing, or the cache would recompile
         self.recurrent = any(_is_recurrent(m) for m in model.modules())
+        # Made once: entering a patch is cheap, making one defines a class.
+        self._allow_rnn = torch._dynamo.config.patch(allow_rnn=True)
+        self._factors: list[dict[str, torch.Tensor]] = []
         self._fn = torch.compile(
             _own_code(self._step),
             fullgraph=True,
@@ -145,14 +149,14 @@ class CompiledTrainStep:
             {k: g[k] for k in ("weight_decay", *optimizer._hyper_names) if k in g} for g in groups
         ]
         slots = [plan.slots for plan in plans]
-        factors = [_as_tensors(plan.factors, plan.params) for plan in plans]
+        factors = self._factor_tensors(plans)
         if first and self.cuda:
             _mark_static(params, slots)
         for hook in _step_hooks(optimizer, "pre"):  # as torch runs them around step()
             hook(optimizer, (), {})
         try:
             # allow_rnn: a recurrent layer's torch module is only read for its weights here.
-            with torch._dynamo.config.patch(allow_rnn=True), unrolled_recurrence():
+            with self._allow_rnn, unrolled_recurrence():
                 loss, y_pred, mask, output_loss = self._fn(
                     self._names(params), params, hyper, slots, factors, *batch
                 )
@@ -204,6 +208,19 @@ class CompiledTrainStep:
             ]
             self.optimizer.apply_gradients(plans, grouped)
         return loss.detach(), y_pred.detach(), out_mask, output_loss.detach()
+
+    def _factor_tensors(self, plans: list[Any]) -> list[dict[str, torch.Tensor]]:
+        """The plans' factors as 0-dim tensors, refilled in place every step (the graph reads
+        them when it runs; new tensors per step would cost more than the fills)."""
+        if len(self._factors) != len(plans) or not all(
+            _holds(held, plan) for held, plan in zip(self._factors, plans, strict=True)
+        ):
+            self._factors = [_as_tensors(plan.factors, plan.params) for plan in plans]
+            return self._factors
+        for held, plan in zip(self._factors, plans, strict=True):
+            for name, value in plan.factors.items():
+                held[name].fill_(value)
+        return self._factors
 
     def _names(self, params: list[list[torch.Tensor]]) -> tuple[str, ...]:
         """The model's names of ``params`` (in order), for ``functional_call``."""
@@ -262,6 +279,14 @@ def _as_tensors(factors: dict[str, Any], params: list[torch.Tensor]) -> dict[str
     return {k: torch.tensor(v, dtype=like.dtype, device=like.device) for k, v in factors.items()}
 
 
+def _holds(held: dict[str, torch.Tensor], plan: Any) -> bool:
+    """Whether ``held`` (from :func:`_as_tensors`) can take ``plan``'s factors in place."""
+    if set(held) != set(plan.factors):
+        return False
+    like = plan.params[0] if plan.params else None
+    return all(t.device == like.device and t.dtype == like.dtype for t in held.values())
+
+
 def _mark_static(params: list[list[torch.Tensor]], slots: list[list[list[torch.Tensor]]]) -> None:
     """CUDA graphs may update in place only tensors at fixed addresses (NOTE [CUDA])."""
     for tensor in [p for group in params for p in group] + [
@@ -309,8 +334,6 @@ def _is_recurrent(module: torch.nn.Module) -> bool:
 def _step_hooks(optimizer: torch.optim.Optimizer, when: str) -> list[Any]:
     """The optimizer's step hooks (``"pre"`` or ``"post"``), global ones first, as torch runs
     them around ``step``."""
-    from torch.optim import optimizer as torch_optimizer
-
     table = getattr(torch_optimizer, f"_global_optimizer_{when}_hooks")
     return [*table.values(), *optimizer.__dict__.get(f"_optimizer_step_{when}_hooks", {}).values()]
 
