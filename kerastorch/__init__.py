@@ -12,9 +12,9 @@ Example:
 
 import gc as _gc
 
-# NOTE: the import creates many objects but no garbage: collecting during it would only traverse torch's
-# heap (a full collection, about 0.1 s, right after `import torch`). The collector's state is
-# restored as it was.
+# NOTE: the import creates many objects but no garbage: collecting during it would only traverse
+# torch's heap (a full collection, about 0.1 s, right after `import torch`). The collector's
+# state is restored as it was.
 _collecting = _gc.isenabled()
 _gc.disable()
 try:
