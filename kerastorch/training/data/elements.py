@@ -167,47 +167,68 @@ def to_batch(
     x, y, sample_weight = unpack(element, source, signature)
     if x is None:
         raise ValueError(f"{source} yielded a batch without x: {STRUCTURE} expected.")
-    structured_x = structured_y = None
-    if signature.structured:
-        structured_x = _convert_structured(x, signature.inputs, "x", "inputs", signature)
-        if y is not None:
-            structured_y = _convert_structured(y, signature.outputs, "y", "outputs", signature)
-    if structured_x is None and isinstance(x, dict):
-        raise TypeError(
-            f"{source} gave x as a dict (keys {sorted(map(str, x))}), but model "
-            f"'{signature.model}' takes one input: give x as one array."
-        )
-    pair = None if structured_x is not None else _as_padded_pair(x)
-    if structured_x is not None:
-        x, mask = structured_x
-    elif pair is not None:
-        x, mask = convert_field(pair[0], "x")[0], pair[1].to(pair[0].device)
-    else:
-        x, mask = convert_field(x, "x")
-    if structured_y is not None:
-        y = structured_y[0]
-    elif y is not None:
-        y, _ = convert_field(y, "y")
+    x, mask = _inputs(x, signature, source)
+    several_outputs = False
+    if y is not None:
+        y, several_outputs = _targets(y, signature)
     if sample_weight is not None:
-        if structured_y is not None and _is_structure_of_arrays(sample_weight):
-            weights = _convert_structured(
-                sample_weight, signature.outputs, "sample_weight", "outputs", signature
-            )[0]
-            sample_weight = map_structure(lambda weight: weight.float(), weights)
-        else:
-            sample_weight = convert_field(sample_weight, "sample_weight")[0].float()
+        sample_weight = _weights(sample_weight, several_outputs, signature)
         if class_weight is not None:
             raise ValueError(
                 "You cannot specify `class_weight` and `sample_weight` at the same time: "
                 f"{source} yields its own sample weights ((x, y, sample_weight) batches)."
             )
     elif class_weight is not None and y is not None:
-        if structured_y is not None:
+        if several_outputs:
             raise ValueError(
                 "`class_weight` is only supported for Models with a single output; "
                 f"{source} yields targets for several outputs: yield sample weights instead."
             )
         sample_weight = class_weights_to_sample_weights(y, class_weight)
+    _check_fields(x, y, sample_weight, source, check)
+    return Batch(x, y, sample_weight, mask)
+
+
+def _inputs(x: Any, signature: Signature, source: str) -> tuple[Any, Any]:
+    """``x`` as a tensor (or one per input) and its mask: from a ragged list, a pair
+    ``(x_padded, mask)``, or ragged inputs of a model of several inputs."""
+    if signature.structured:
+        structured = _convert_structured(x, signature.inputs, "x", "inputs", signature)
+        if structured is not None:
+            return structured
+    if isinstance(x, dict):
+        raise TypeError(
+            f"{source} gave x as a dict (keys {sorted(map(str, x))}), but model "
+            f"'{signature.model}' takes one input: give x as one array."
+        )
+    pair = _as_padded_pair(x)
+    if pair is not None:
+        return convert_field(pair[0], "x")[0], pair[1].to(pair[0].device)
+    return convert_field(x, "x")
+
+
+def _targets(y: Any, signature: Signature) -> tuple[Any, bool]:
+    """``y`` as a tensor, or one per output; and whether it is one per output."""
+    if signature.structured:
+        structured = _convert_structured(y, signature.outputs, "y", "outputs", signature)
+        if structured is not None:
+            return structured[0], True
+    return convert_field(y, "y")[0], False
+
+
+def _weights(sample_weight: Any, several_outputs: bool, signature: Signature) -> Any:
+    """Float sample weights: one tensor, or one per output (a list or dict of arrays) when ``y``
+    holds one target per output."""
+    if several_outputs and _is_structure_of_arrays(sample_weight):
+        weights = _convert_structured(
+            sample_weight, signature.outputs, "sample_weight", "outputs", signature
+        )[0]
+        return map_structure(lambda weight: weight.float(), weights)
+    return convert_field(sample_weight, "sample_weight")[0].float()
+
+
+def _check_fields(x: Any, y: Any, sample_weight: Any, source: str, check: bool) -> None:
+    """Every field has x's number of samples; with ``check``, no NaN / inf on the CPU."""
     first = _leaves(x)[0]
     n = len(first) if np.ndim(first) else 0
     named = [("x", value) for value in _leaves(x)[1:]]
@@ -224,7 +245,6 @@ def to_batch(
         for arg, value in [("x", first), *named]:
             if torch.is_tensor(value) and value.device.type == "cpu":
                 check_finite(value, f"{arg} (in a batch from {source})")
-    return Batch(x, y, sample_weight, mask)
 
 
 def collate(samples: Sequence[Any], source: str) -> tuple[Any, ...]:
