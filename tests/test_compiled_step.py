@@ -170,6 +170,20 @@ def test_what_cannot_compile_runs_eagerly_with_one_warning(data, make, reason):
     assert model.optimizer is not None and np.isfinite(model.get_weights()[0]).all()
 
 
+def test_sequences_longer_than_the_unroll_limit_run_eagerly_and_equal_eager():
+    steps = compiled_step.MAX_TIMESTEPS + 1
+    x = np.random.default_rng(4).normal(size=(20, steps, 2)).astype("float32")
+    y = x[:, -3:, 0].sum(axis=1, keepdims=True)
+    eager, compiled = twins(lambda: LSTM(4), lambda: optimizers.Adam(0.01), shape=(steps, 2))
+    args = {"batch_size": 10, "epochs": 2, "shuffle": False, "verbose": 0}
+    expected = eager.fit(x, y, **args).history["loss"]
+    reason = f"a recurrent layer over {steps} timesteps"
+    with pytest.warns(UserWarning, match=f"runs eagerly, because of {reason}"):
+        actual = compiled.fit(x, y, **args).history["loss"]
+    assert compiled.compiled.jit.step is None
+    assert actual == expected  # the same eager step, bit for bit
+
+
 def test_a_compiler_failure_falls_back_to_the_eager_step(data, monkeypatch):
     x, y = data
     eager, compiled = twins(lambda: LSTM(4), lambda: optimizers.Adam(0.01))
@@ -266,23 +280,38 @@ def run_auto(clock, steps_per_epoch, epochs, step_seconds, timesteps=7):
     return jit, compiled_steps
 
 
+# 2 ms steps, 250,000 steps: eager would take 500 s; at the lowest measured speed-up (1.1x)
+# compiling saves 45 s, more than a compile on a machine with an empty compiler cache (40 s).
+LONG_FIT_OF_SHORT_STEPS = (25_000, 10, 0.002)
+
+
 def test_auto_compiles_a_long_fit_of_short_steps_after_measuring(clock):
-    # 1 ms steps, 100,000 steps: eager would take 100 s; compiling saves more than it costs.
-    _, compiled_steps = run_auto(clock, 10_000, 10, 0.001)
+    _, compiled_steps = run_auto(clock, *LONG_FIT_OF_SHORT_STEPS)
     first = compiled_steps[0]
     assert first == compiled_step.AUTO_SKIP_STEPS + compiled_step.AUTO_MEASURED_STEPS
-    assert compiled_steps == list(range(first, 100_000))
+    assert compiled_steps == list(range(first, 250_000))
 
 
 @pytest.mark.parametrize(
     ("steps_per_epoch", "epochs", "step_seconds", "timesteps"),
     [
         (1_000, 10, 0.001, 7),  # W1's 10 epochs: 10 s of eager steps, less than a compile
+        (1_000, 100, 0.0015, 7),  # W1's 100 epochs: 14 s saved, less than a cold compile
         (10_000, 10, 0.02, 7),  # long steps: compute-bound, the fused kernels win
+        (25_000, 10, 0.0035, 7),  # 3.5 ms steps (LSTM(64), batch 64): compiled was slower
+        (25_000, 10, 0.002, 32),  # 32 steps: the unrolled loop measured slower than fused
         (10_000, 10, 0.001, 400),  # a long time axis: the unrolled loop would lose
         (None, 10, 0.001, 7),  # a generator of unknown length
     ],
-    ids=["short-fit", "long-steps", "long-sequences", "unknown-length"],
+    ids=[
+        "short-fit",
+        "W1-100-epochs",
+        "long-steps",
+        "3.5ms-steps",
+        "32-steps",
+        "long-sequences",
+        "unknown-length",
+    ],
 )
 def test_auto_stays_eager_where_compiling_would_not_pay_off(
     clock, steps_per_epoch, epochs, step_seconds, timesteps
@@ -292,7 +321,7 @@ def test_auto_stays_eager_where_compiling_would_not_pay_off(
 
 
 def test_auto_reuses_a_step_compiled_by_an_earlier_fit(clock):
-    jit, _ = run_auto(clock, 10_000, 10, 0.001)
+    jit, _ = run_auto(clock, *LONG_FIT_OF_SHORT_STEPS)
     jit.start_fit(10, 1)  # a short fit: not worth compiling, but it is compiled already
     assert jit.step_for(None, None, Batch(torch.zeros(20, 7, 5))) is jit.step
 

@@ -225,8 +225,9 @@ class Model(Layer):
             steps_per_execution: Accepted for Keras code; steps run one per batch whatever the
                 value, so a value other than 1 only gives a warning that it has no effect.
             jit_compile: ``True`` runs each training step (forward, loss, gradients, the
-                optimizer's update) as one ``torch.compile`` graph, and evaluation through
-                ``torch.compile(model)``; a model that cannot compile trains eagerly, with a
+                optimizer's update) as one ``torch.compile`` graph (recurrent layers over at
+                most 16 steps), and evaluation through ``torch.compile(model)`` (a model
+                without recurrent layers); a model that cannot compile trains eagerly, with a
                 warning saying why. ``"auto"`` (Keras's default) compiles the training step
                 only where that pays off within the ``fit``, compile time included: many short
                 steps over short sequences (NOTE [jit_compile="auto"] in

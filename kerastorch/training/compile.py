@@ -15,7 +15,7 @@ from kerastorch import metrics as metrics_module
 from kerastorch import mixed_precision, symbolic
 from kerastorch import optimizers as optimizers_module
 from kerastorch.layers.base import Layer
-from kerastorch.training.compiled_step import JitTraining
+from kerastorch.training.compiled_step import JitTraining, has_recurrent_layer
 from kerastorch.training.outputs import (
     OutputHead,
     build_head_metrics,
@@ -36,9 +36,10 @@ class CompiledModel:
     It also holds how steps run: ``jit`` decides which training steps run as one compiled
     graph (``compiled_step.py``: with ``jit_compile=True``, or where it pays off under
     ``"auto"``; never with ``run_eagerly=True``); ``forward`` is the model, or
-    ``torch.compile(model)`` with ``jit_compile=True``, for evaluation; ``autocast`` and
-    ``loss_scaler`` implement the mixed-precision policy that was global at compile time
-    (``kerastorch.mixed_precision``), the loss scaler only with ``auto_scale_loss=True``.
+    ``torch.compile(model)`` with ``jit_compile=True`` and no recurrent layer, for evaluation;
+    ``autocast`` and ``loss_scaler`` implement the mixed-precision policy that was global at
+    compile time (``kerastorch.mixed_precision``), the loss scaler only with
+    ``auto_scale_loss=True``.
     ``steps_per_execution`` other than 1 has no effect (steps run one per batch): a warning
     says so.
 
@@ -111,7 +112,12 @@ class CompiledModel:
         # Which training steps run compiled (NOTE [jit_compile="auto"] in compiled_step.py).
         self.jit = JitTraining(False if run_eagerly else jit_compile)
         self.auto_scale_loss = bool(auto_scale_loss)
-        self.forward = torch.compile(model) if self.jit_compile else model
+        # The fused recurrent kernels are opaque to torch.compile, and compiling the rest of a
+        # recurrent model around them measured slower than eager (W2 of benchmarks/: 0.71x the
+        # hand-written loop against 0.92x): such a model's forward stays eager, while its whole
+        # training step still compiles where that wins (NOTE [compiled training step]).
+        compile_forward = self.jit_compile and not has_recurrent_layer(model)
+        self.forward = torch.compile(model) if compile_forward else model
         # What train_step runs: the forward, or its DistributedDataParallel wrapper when
         # training on several processes (DistributedRun in run.py sets it).
         self.train_forward = self.forward

@@ -191,7 +191,8 @@ class DistributedRun(Run):
             device_ids=[param.device.index] if param.device.type == "cuda" else None,
             find_unused_parameters=self.strategy.find_unused_parameters,
         )
-        compiled.train_forward = torch.compile(ddp) if compiled.jit_compile else ddp
+        # Compiled exactly when the model's own forward is (CompiledModel.__init__).
+        compiled.train_forward = torch.compile(ddp) if compiled.forward is not model else ddp
         self._build_metrics(model, compiled, data)
 
     def start_evaluation(self, model: torch.nn.Module, compiled: Any, data: DataAdapter) -> None:
