@@ -20,8 +20,8 @@ NOTE [porting]
     then each module's ``__all__`` (``kerastorch.layers``, ``.callbacks``, ``.optimizers``,
     ``.losses``, ``.metrics``, ``.utils``, ``.models``, ...), so the report stays true as
     layers are added. Keras paths that live elsewhere in kerastorch go through a small alias
-    table (``keras.preprocessing.sequence.pad_sequences`` -> ``kerastorch.utils.pad_sequences``,
-    Keras 2's ``keras.layers.recurrent.LSTM`` -> ``kerastorch.layers.LSTM``, ...).
+    table (``keras.utils.Sequence`` -> ``kerastorch.utils.PyDataset``, Keras 2's
+    ``keras.layers.recurrent.LSTM`` -> ``kerastorch.layers.LSTM``, ...).
 
     *Rewrites*:
 
@@ -31,7 +31,7 @@ NOTE [porting]
       import LSTM`` (only the module is replaced, so a parenthesized, commented name list
       stays as it was).
     * A Keras path whose kerastorch home differs is rewritten where it is used:
-      ``keras.preprocessing.sequence.pad_sequences(...)`` -> ``keras.utils.pad_sequences(...)``.
+      ``keras.models.save_model(...)`` -> ``keras.saving.save_model(...)``.
     * ``tf.keras.X`` -> ``kerastorch.X`` (or ``keras.X`` when the script binds ``keras`` to
       kerastorch). ``import tensorflow as tf`` is replaced by ``import kerastorch`` when nothing
       else uses ``tf``; otherwise it stays, ``import kerastorch`` is added after it, and every
@@ -86,19 +86,10 @@ __all__ = [
 
 # Keras paths whose kerastorch home is elsewhere: exact paths, then prefixes ("a.b." -> "c.").
 _ALIASES = {
-    "keras.preprocessing.sequence.pad_sequences": "keras.utils.pad_sequences",
-    "keras.preprocessing.timeseries_dataset_from_array": (
-        "keras.utils.timeseries_dataset_from_array"
-    ),
-    "keras.preprocessing.text_dataset_from_directory": "keras.utils.text_dataset_from_directory",
     # Keras 3 keeps Sequence as an alias of PyDataset; Keras 2 had it in data_utils.
     "keras.utils.Sequence": "keras.utils.PyDataset",
     "keras.utils.data_utils.Sequence": "keras.utils.PyDataset",
     "keras.models.save_model": "keras.saving.save_model",
-    # Keras 2's text module (Keras 3 removed it; kerastorch keeps its Tokenizer).
-    "keras.preprocessing.text.Tokenizer": "keras.utils.Tokenizer",
-    "keras.preprocessing.text.text_to_word_sequence": "keras.utils.text_to_word_sequence",
-    "keras.preprocessing.text.tokenizer_from_json": "keras.utils.tokenizer_from_json",
 }
 _PREFIX_ALIASES = {
     "keras.optimizers.legacy.": "keras.optimizers.",
@@ -229,7 +220,9 @@ def kerastorch_path(keras_path: str) -> str | None:
         >>> kerastorch_path("keras.layers.LSTM")
         'kerastorch.layers.LSTM'
         >>> kerastorch_path("tensorflow.keras.preprocessing.sequence.pad_sequences")
-        'kerastorch.utils.pad_sequences'
+        'kerastorch.preprocessing.sequence.pad_sequences'
+        >>> kerastorch_path("keras.utils.Sequence")
+        'kerastorch.utils.PyDataset'
         >>> kerastorch_path("keras.layers.RandomFlip") is None
         True
     """

@@ -91,11 +91,11 @@ def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
         ("import tensorflow.keras as keras\n", "import kerastorch as keras\n"),
         (
             "from keras.preprocessing.sequence import pad_sequences\n",
-            "from kerastorch.utils import pad_sequences\n",
+            "from kerastorch.preprocessing.sequence import pad_sequences\n",
         ),
         (
             "import keras\nx = keras.preprocessing.sequence.pad_sequences(s)\n",
-            "import kerastorch as keras\nx = keras.utils.pad_sequences(s)\n",
+            "import kerastorch as keras\nx = keras.preprocessing.sequence.pad_sequences(s)\n",
         ),
         (
             "import keras\nx = keras.utils.pad_sequences(s)\n",
@@ -103,7 +103,7 @@ def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
         ),
         (
             "import tensorflow as tf\nx = tf.keras.preprocessing.sequence.pad_sequences(s)\n",
-            "import kerastorch\nx = kerastorch.utils.pad_sequences(s)\n",
+            "import kerastorch\nx = kerastorch.preprocessing.sequence.pad_sequences(s)\n",
         ),
         (
             "import keras\ncb = keras.callbacks.EarlyStopping(patience=3)\n"
@@ -155,7 +155,7 @@ def test_the_report_lists_rewrites_and_what_to_port_by_hand_with_lines():
         ),
         (
             "from tensorflow.keras.preprocessing import text_dataset_from_directory\n",
-            "from kerastorch.utils import text_dataset_from_directory\n",
+            "from kerastorch.preprocessing import text_dataset_from_directory\n",
         ),
         (
             "from keras.utils import PyDataset, text_dataset_from_directory\n",
@@ -314,7 +314,7 @@ def test_scripts_that_import_kerastorch_already_are_read_as_keras():
     result = port_source(source)
     assert result.text == source.replace("import tensorflow as tf\n", "").replace(
         "tf.keras.layers", "keras.layers"
-    ).replace("keras.preprocessing.sequence", "keras.utils")
+    )
     assert findings(result) == [(6, "unsupported", "keras.layers.RandomFlip")]
 
 
@@ -324,7 +324,7 @@ def test_kerastorch_path():
         "kerastorch.callbacks.EarlyStopping"
     )
     assert kerastorch_path("keras.preprocessing.sequence.pad_sequences") == (
-        "kerastorch.utils.pad_sequences"
+        "kerastorch.preprocessing.sequence.pad_sequences"
     )
     assert kerastorch_path("keras.models.load_model") == "kerastorch.models.load_model"
     assert kerastorch_path("keras.ops.mean") == "kerastorch.ops.mean"
@@ -339,7 +339,7 @@ def test_kerastorch_path():
     assert kerastorch_path("keras.utils.plot_model") == "kerastorch.utils.plot_model"
     assert kerastorch_path("keras.utils.Sequence") == "kerastorch.utils.PyDataset"
     assert kerastorch_path("keras.preprocessing.text_dataset_from_directory") == (
-        "kerastorch.utils.text_dataset_from_directory"
+        "kerastorch.preprocessing.text_dataset_from_directory"
     )
 
 

@@ -5,7 +5,7 @@ module and the IMDB loader from keras.datasets.
 '''
 from __future__ import print_function
 
-import kerastorch
+from kerastorch.preprocessing import sequence
 from kerastorch.models import Sequential
 from kerastorch.layers import Dense, Dropout
 from kerastorch.layers import Embedding
@@ -22,8 +22,8 @@ print('Loading data...')
 print(len(x_train), 'train sequences')
 
 print('Pad sequences (samples x time)')
-x_train = kerastorch.utils.pad_sequences(x_train, maxlen=maxlen)
-x_test = kerastorch.utils.pad_sequences(x_test, maxlen=maxlen)
+x_train = sequence.pad_sequences(x_train, maxlen=maxlen)
+x_test = sequence.pad_sequences(x_test, maxlen=maxlen)
 
 print('Build model...')
 model = Sequential()

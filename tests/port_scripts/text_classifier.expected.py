@@ -1,7 +1,7 @@
 """Sentiment of short reviews with tf.keras: word ids -> Embedding -> LSTM -> sigmoid."""
 import numpy as np
 import kerastorch
-from kerastorch.utils import pad_sequences
+from kerastorch.preprocessing.sequence import pad_sequences
 
 MAXLEN = 12
 
