@@ -34,6 +34,7 @@ __all__ = [
     "CustomObjectScope",
     "builtin_classes",
     "custom_object_scope",
+    "disable_safe_mode_globally",
     "find_class",
     "get_custom_objects",
     "get_registered_name",
@@ -55,6 +56,9 @@ _SCOPE_OBJECTS: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars
 _SAFE_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "kerastorch_safe_mode", default=True
 )
+# kerastorch.config.enable_unsafe_deserialization(): every load of the process is unsafe, as
+# Keras's global switch overrides a load's safe_mode=True.
+_UNSAFE_EVERYWHERE = False
 # kind ("layer", "model") -> class name -> kerastorch's own class; kind -> the common base class.
 _BUILTIN_CLASSES: dict[str, dict[str, type]] = {}
 _KIND_BASES: dict[str, type] = {}
@@ -294,7 +298,13 @@ def in_safe_mode() -> bool:
         >>> in_safe_mode()
         True
     """
-    return _SAFE_MODE.get()
+    return _SAFE_MODE.get() and not _UNSAFE_EVERYWHERE
+
+
+def disable_safe_mode_globally() -> None:
+    """Make every later load unsafe (``kerastorch.config.enable_unsafe_deserialization``)."""
+    global _UNSAFE_EVERYWHERE
+    _UNSAFE_EVERYWHERE = True
 
 
 @contextlib.contextmanager
