@@ -1,5 +1,6 @@
-"""Utilities: seeding, padding sequences, sliding windows over time series, one-hot labels,
-Keras 2's text Tokenizer, learning curves, model graphs (plot_model)."""
+"""Utilities: seeding, downloading files (get_file), padding sequences, sliding windows over
+time series, one-hot labels, Keras 2's text Tokenizer, learning curves, model graphs
+(plot_model)."""
 
 from kerastorch.saving.object_registration import (  # keras.utils re-exports these
     CustomObjectScope,
@@ -11,6 +12,7 @@ from kerastorch.saving.object_registration import (  # keras.utils re-exports th
 )
 from kerastorch.utils.dataset import Pipeline
 from kerastorch.utils.directory_datasets import text_dataset_from_directory
+from kerastorch.utils.downloads import get_file
 from kerastorch.utils.model_visualization import model_to_dot, plot_model
 from kerastorch.utils.numerical import normalize, to_categorical
 from kerastorch.utils.plotting import plot_history
@@ -28,6 +30,7 @@ __all__ = [
     "Tokenizer",
     "custom_object_scope",
     "get_custom_objects",
+    "get_file",
     "get_registered_name",
     "get_registered_object",
     "model_to_dot",
