@@ -144,3 +144,55 @@ def test_ops_in_call_run_eagerly():
     assert out.shape == (2, 3)
     assert_close(out.sum(dim=-1), torch.ones(2))
     assert callable(ops.mean)
+
+
+class _Regressor(kerastorch.Model):
+    def __init__(self):
+        super().__init__()
+        self.head = layers.Dense(1)
+
+    def call(self, x):
+        return self.head(x)
+
+
+@pytest.mark.parametrize(
+    ("step", "action"),
+    [
+        ("train_step", "fit"),
+        ("test_step", "fit"),
+        ("test_step", "evaluate"),
+        ("train_step", "train_on_batch"),
+        ("predict_step", "predict"),
+        ("predict_step", "predict_on_batch"),
+    ],
+)
+def test_an_overridden_keras_step_is_refused_not_silently_skipped(step, action):
+    # Keras would run the subclass's own step; kerastorch's loops do not call it, so they refuse
+    # rather than train or predict with a step the user replaced.
+    custom = type("CustomStep", (_Regressor,), {step: lambda self, data: {}})
+    model = custom()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 2), dtype="float32"), np.zeros((4, 1), dtype="float32")
+    model(torch.ones(1, 2))  # builds the weights (a direct call runs no step)
+    before = [w.copy() for w in model.get_weights()]
+    run = {
+        "fit": lambda: model.fit(x, y, epochs=1, verbose=0),
+        "evaluate": lambda: model.evaluate(x, y, verbose=0),
+        "train_on_batch": lambda: model.train_on_batch(x, y),
+        "predict": lambda: model.predict(x, verbose=0),
+        "predict_on_batch": lambda: model.predict_on_batch(x),
+    }[action]
+    with pytest.raises(NotImplementedError, match=rf"CustomStep defines {step}\(\), which"):
+        run()
+    for after, was in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(after, was)  # nothing ran
+
+
+def test_steps_the_action_does_not_use_do_not_stop_it():
+    model = type("OnlyPredictStep", (_Regressor,), {"predict_step": lambda self, data: data})()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 2), dtype="float32"), np.full((4, 1), 3.0, dtype="float32")
+    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
+    assert history[1] < history[0]  # fit trained with its own step
+    expected = x @ model.get_weights()[0] + model.get_weights()[1]
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), ((expected - 3.0) ** 2).mean())

@@ -292,6 +292,7 @@ def predict(
     callbacks: Sequence[Callback] | None,
     pad_value: float | None = None,
 ) -> np.ndarray | list[np.ndarray]:
+    _refuse_custom_steps(model, "predict")
     callbacks = as_callbacks(callbacks)
     steps = data_module.check_steps(steps, "steps")
     predict_input = _with_padding(
@@ -498,7 +499,33 @@ def _check_validation_passes(
         )
 
 
+# The step methods of Keras's "customizing what happens in fit()" that each loop would run.
+_KERAS_STEPS = {
+    "fit": ("train_step", "test_step"),
+    "train_on_batch": ("train_step",),
+    "evaluate": ("test_step",),
+    "test_on_batch": ("test_step",),
+    "predict": ("predict_step",),
+}
+
+
+def _refuse_custom_steps(model: Any, action: str) -> None:
+    """Keras calls a model's own ``train_step`` / ``test_step`` / ``predict_step`` when a subclass
+    overrides them; kerastorch's loops do not, so running one would silently skip the user's
+    step. Refuse instead (kerastorch's ``Model`` defines none of these names)."""
+    for name in _KERAS_STEPS[action]:
+        if callable(getattr(type(model), name, None)):
+            raise NotImplementedError(
+                f"{type(model).__name__} defines {name}(), which kerastorch's {action}() does "
+                f"not call: overriding Keras's steps (Keras's guide 'customizing what happens "
+                f"in fit()') is not supported yet, and {action}() would silently run its own "
+                "step instead. Move the logic into call(), a loss, metrics or a callback, or "
+                "train the model (a torch.nn.Module) in your own torch loop."
+            )
+
+
 def _require_compiled(model: Any, action: str):
+    _refuse_custom_steps(model, action)
     if model.compiled is None:
         raise RuntimeError(
             f"Model '{model.name}' must be compiled before {action}(): call "
