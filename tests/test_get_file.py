@@ -87,6 +87,17 @@ def test_hashes_are_checked_as_keras_checks_them(both, source, keras, tmp_path, 
     assert (kt_cache / kt_path).read_bytes() == data
 
 
+def test_a_stale_cached_file_downloaded_again_is_checked_too(source, tmp_path, capsys):
+    (source / "blob.bin").write_bytes(b"served")
+    cache = tmp_path / "c"
+    (cache / "datasets").mkdir(parents=True)
+    (cache / "datasets" / "blob.bin").write_bytes(b"stale")
+    with pytest.raises(ValueError, match="incomplete or corrupted"):
+        get_file(origin=(source / "blob.bin").as_uri(), file_hash="0" * 64, cache_dir=cache)
+    assert "downloading it again" in capsys.readouterr().out
+    assert os.listdir(cache / "datasets") == []  # neither the stale nor the bad file is kept
+
+
 def _tar_gz(path, files, extra=None):
     with tarfile.open(path, "w:gz") as tar:
         for name, content in files.items():

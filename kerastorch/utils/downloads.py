@@ -3,9 +3,9 @@
 NOTE [downloads]
     The cache, the file names and the extraction folders are Keras's, so a dataset Keras already
     downloaded (``~/.keras/datasets``, or ``$KERAS_HOME``) is found, not fetched again, and a
-    script's later ``open(path)`` sees the same layout. A download is written to a temporary
-    file next to its target and renamed into place once complete and verified, so an
-    interrupted or failed download never leaves a partial file that a later call would take
+    script's later ``open(path)`` sees the same layout. A download goes through kerastorch's
+    atomic writes (NOTE [atomic saves]) and one that fails its ``file_hash`` is deleted, so an
+    interrupted, failed or corrupted download never leaves a file that a later call would take
     for the cached one. Archive members that would land outside the extraction folder
     (``../x``, absolute paths, links pointing out) are skipped with a warning, as Keras does.
 """
@@ -24,6 +24,8 @@ import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from kerastorch.saving.atomic import atomic_write
 
 __all__ = ["get_file"]
 
@@ -101,7 +103,14 @@ def get_file(
     extracting = extract or untar
     target, extraction_folder = _cache_paths(folder, name, bool(given_name), extracting)
 
-    if force_download or not target.exists():
+    download = force_download or not target.exists()
+    if not download and file_hash is not None and not _matches(target, file_hash, hash_algorithm):
+        print(
+            f"A local file was found, but its {_algorithm(hash_algorithm, file_hash)} hash does "
+            f"not match {file_hash}: downloading it again."
+        )
+        download = True
+    if download:
         _download(origin, target)
         if file_hash is not None and not _matches(target, file_hash, hash_algorithm):
             target.unlink()
@@ -110,12 +119,6 @@ def get_file(
                 f"{_algorithm(hash_algorithm, file_hash)} hash does not match file_hash="
                 f"{file_hash!r}."
             )
-    elif file_hash is not None and not _matches(target, file_hash, hash_algorithm):
-        print(
-            f"A local file was found, but its {_algorithm(hash_algorithm, file_hash)} hash does "
-            f"not match {file_hash}: downloading it again."
-        )
-        _download(origin, target)
 
     if not extracting:
         return str(target)
@@ -149,22 +152,18 @@ def _cache_paths(folder: Path, name: str, named: bool, extracting: bool) -> tupl
 
 
 def _download(origin: str, target: Path) -> None:
+    """Fetch ``origin`` into ``target`` through an atomic write (NOTE [atomic saves]): a failed
+    or killed download leaves no partial file, and a later call removes a killed one's leftover."""
     print(f"Downloading data from {origin}")
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            try:
-                with urllib.request.urlopen(origin) as response:
-                    shutil.copyfileobj(response, out, _CHUNK)
-            except urllib.error.HTTPError as error:
-                failure = f"{error.code} -- {error.msg}"
-                raise OSError(f"URL fetch failure on {origin}: {failure}") from None
-            except urllib.error.URLError as error:
-                raise OSError(f"URL fetch failure on {origin}: {error.reason}") from None
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as out:
+        try:
+            with urllib.request.urlopen(origin) as response:
+                shutil.copyfileobj(response, out, _CHUNK)
+        except urllib.error.HTTPError as error:
+            failure = f"{error.code} -- {error.msg}"
+            raise OSError(f"URL fetch failure on {origin}: {failure}") from None
+        except urllib.error.URLError as error:
+            raise OSError(f"URL fetch failure on {origin}: {error.reason}") from None
 
 
 def _algorithm(hash_algorithm: str, file_hash: str) -> str:
